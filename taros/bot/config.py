@@ -1,0 +1,129 @@
+"""Configuration: read once from the environment, validated, passed down."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SUPPORTED_LOCALES = ("id", "en", "su")
+
+
+class ConfigError(ValueError):
+    """A configuration value an operator must fix; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("data")
+    locale: str = "id"
+    tz_name: str = "Asia/Jakarta"
+    telegram_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    whatsapp: bool = False
+    digest_at: tuple[time, ...] = (time(7, 0),)
+    sla_hours: int = 24
+    ticket_prefix: str = "GRT"
+    draft_reminder: timedelta = timedelta(minutes=30)
+    draft_expiry: timedelta = timedelta(hours=24)
+    max_evidence_bytes: int = 20 * 1024 * 1024
+    max_evidence_items: int = 10
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.tz_name)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "taros.db"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        get = env.get
+        locale = get("TAROS_LOCALE", "id").strip().lower() or "id"
+        if locale not in SUPPORTED_LOCALES:
+            raise ConfigError(
+                f"TAROS_LOCALE={locale!r} is not supported;"
+                f" use one of {', '.join(SUPPORTED_LOCALES)}"
+            )
+        tz_name = get("TAROS_TZ", "Asia/Jakarta").strip() or "Asia/Jakarta"
+        try:
+            ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"TAROS_TZ={tz_name!r} is not a known time zone") from exc
+        prefix = get("TAROS_TICKET_PREFIX", "GRT").strip() or "GRT"
+        if not re.fullmatch(r"[A-Z]{2,6}", prefix):
+            raise ConfigError(f"TAROS_TICKET_PREFIX={prefix!r} must be 2 to 6 capital letters")
+        token = get("TAROS_TELEGRAM_TOKEN", "").strip() or None
+        return cls(
+            data_dir=Path(get("TAROS_DATA_DIR", "data").strip() or "data"),
+            locale=locale,
+            tz_name=tz_name,
+            telegram_token=token,
+            telegram_api_url=(
+                get("TAROS_TELEGRAM_API_URL", "https://api.telegram.org").strip().rstrip("/")
+                or "https://api.telegram.org"
+            ),
+            whatsapp=_flag(get("TAROS_WHATSAPP", ""), "TAROS_WHATSAPP"),
+            digest_at=_times(get("TAROS_DIGEST_AT", "07:00")),
+            sla_hours=_positive_int(get("TAROS_SLA_HOURS", "24"), "TAROS_SLA_HOURS"),
+            ticket_prefix=prefix,
+            draft_reminder=timedelta(
+                minutes=_positive_int(
+                    get("TAROS_DRAFT_REMINDER_MINUTES", "30"), "TAROS_DRAFT_REMINDER_MINUTES"
+                )
+            ),
+            draft_expiry=timedelta(
+                hours=_positive_int(
+                    get("TAROS_DRAFT_EXPIRY_HOURS", "24"), "TAROS_DRAFT_EXPIRY_HOURS"
+                )
+            ),
+            max_evidence_bytes=_positive_int(
+                get("TAROS_MAX_EVIDENCE_MB", "20"), "TAROS_MAX_EVIDENCE_MB"
+            )
+            * 1024
+            * 1024,
+            max_evidence_items=_positive_int(
+                get("TAROS_MAX_EVIDENCE_ITEMS", "10"), "TAROS_MAX_EVIDENCE_ITEMS"
+            ),
+            extra={k: v for k, v in env.items() if k.startswith("TAROS_")},
+        )
+
+
+def _flag(raw: str, name: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}={raw!r} must be 1 or 0")
+
+
+def _positive_int(raw: str, name: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} must be a whole number") from exc
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} must be greater than zero")
+    return value
+
+
+def _times(raw: str) -> tuple[time, ...]:
+    result: list[time] = []
+    for part in raw.split(","):
+        match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*", part)
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ConfigError(f"TAROS_DIGEST_AT={raw!r} must be times like 07:00 or 07:00,17:30")
+        result.append(time(int(match[1]), int(match[2])))
+    return tuple(sorted(set(result)))

@@ -1,0 +1,190 @@
+"""The conversation engine: one message at a time per chat, many chats at once.
+
+Every message is handled in four moves: skip it if its ``(channel, message id)`` was handled
+before; load the chat's conversation; let the dialogue compute the changes; commit them in one
+transaction (state, ticket, replies in the outbox). Only then is the outbox dispatcher woken.
+A crash before the commit loses nothing that was promised (the platform redelivers, and the
+message is handled anew); a crash after it loses nothing either (the outbox is durable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from taros.conversations.i18n import _, current_locale, use_locale
+from taros.conversations.intake import Intake
+from taros.conversations.messages import ChatKey, Inbound, Outbound
+from taros.conversations.ports import CommitOutcome, CommitResult, Store, Timer
+from taros.conversations.state import Conversation
+
+log = logging.getLogger(__name__)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class Handled(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    FAILED = "failed"
+
+
+class FailureNotifier(Protocol):
+    async def enqueue(self, outbounds: list[Outbound], now: datetime) -> list[int]: ...
+
+
+_Item = Inbound | Timer
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        intake: Intake,
+        clock: Clock,
+        on_outbox: Callable[[tuple[int, ...]], None] | None = None,
+        notifier: FailureNotifier | None = None,
+    ) -> None:
+        self.store = store
+        self.intake = intake
+        self.clock = clock
+        self.on_outbox = on_outbox
+        self.notifier = notifier
+        self._queues: dict[ChatKey, deque[tuple[_Item, asyncio.Future[Handled]]]] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+        self.processed = 0
+        self.failed = 0
+
+    # --- public --------------------------------------------------------------------------
+
+    def submit(self, item: _Item) -> asyncio.Future[Handled]:
+        """Queue a message (or a fired timer) behind the others of its chat."""
+        future: asyncio.Future[Handled] = asyncio.get_running_loop().create_future()
+        key = item.key
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = deque()
+            queue.append((item, future))
+            worker = asyncio.create_task(self._drain(key, queue), name=f"chat {key}")
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+        else:
+            queue.append((item, future))
+        return future
+
+    async def handle(self, item: _Item) -> Handled:
+        """Handle ``item`` and return once its changes are committed."""
+        return await self.submit(item)
+
+    async def idle(self) -> None:
+        """Wait until every queued message has been handled."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers), return_exceptions=True)
+
+    @property
+    def backlog(self) -> int:
+        return sum(len(q) for q in self._queues.values())
+
+    # --- per chat ------------------------------------------------------------------------
+
+    async def _drain(
+        self, key: ChatKey, queue: deque[tuple[_Item, asyncio.Future[Handled]]]
+    ) -> None:
+        try:
+            while queue:
+                item, future = queue[0]
+                outcome = await self._process(item)
+                queue.popleft()
+                if not future.done():
+                    future.set_result(outcome)
+        finally:
+            if self._queues.get(key) is queue:
+                del self._queues[key]
+
+    async def _process(self, item: _Item) -> Handled:
+        try:
+            if isinstance(item, Inbound):
+                result = await self._process_inbound(item)
+            else:
+                result = await self._process_timer(item)
+        except Exception:
+            self.failed += 1
+            log.exception(
+                "handling failed; nothing was committed",
+                extra={"chat": str(item.key), "item": _describe(item)},
+            )
+            if isinstance(item, Inbound):
+                await self._apologise(item)
+            return Handled.FAILED
+        self.processed += 1
+        if result is None:
+            return Handled.DUPLICATE
+        if result.outcome == CommitOutcome.DUPLICATE:
+            return Handled.DUPLICATE
+        if result.outcome == CommitOutcome.STALE:
+            return Handled.STALE
+        if result.outbox_ids and self.on_outbox is not None:
+            self.on_outbox(result.outbox_ids)
+        return Handled.APPLIED
+
+    async def _conversation(self, item: _Item) -> Conversation:
+        conv = await self.store.load_conversation(item.key)
+        if conv is not None:
+            return conv
+        locale = None
+        if isinstance(item, Inbound):
+            locale = await self.store.reporter_locale(item.channel, item.sender_id)
+        return Conversation(key=item.key, locale=locale)
+
+    async def _process_inbound(self, msg: Inbound) -> CommitResult | None:
+        if msg.attachments and await self.store.is_processed(msg.channel, msg.message_id):
+            return None  # a redelivered file is not downloaded again
+        now = self.clock.now()
+        conv = await self._conversation(msg)
+        with use_locale(conv.locale):
+            changes = await self.intake.on_inbound(conv, msg, now)
+        return await self.store.apply(changes, now)
+
+    async def _process_timer(self, timer: Timer) -> CommitResult:
+        now = self.clock.now()
+        conv = await self._conversation(timer)
+        with use_locale(conv.locale):
+            changes = await self.intake.on_timer(conv, timer, now)
+        return await self.store.apply(changes, now)
+
+    async def _apologise(self, msg: Inbound) -> None:
+        if self.notifier is None:
+            return
+        locale = await self._safe_locale(msg)
+        with use_locale(locale):
+            text = _("Sorry, something went wrong on our side. Please send your message again.")
+            reply = Outbound(msg.channel, msg.chat_id, text, locale=current_locale())
+        try:
+            ids = await self.notifier.enqueue([reply], self.clock.now())
+        except Exception:
+            log.exception("could not queue the apology", extra={"chat": str(msg.key)})
+            return
+        if self.on_outbox is not None:
+            self.on_outbox(tuple(ids))
+
+    async def _safe_locale(self, msg: Inbound) -> str | None:
+        try:
+            conv = await self.store.load_conversation(msg.key)
+        except Exception:
+            return None
+        return conv.locale if conv is not None else None
+
+
+def _describe(item: _Item) -> str:
+    if isinstance(item, Inbound):
+        return f"message {item.message_id}"
+    return f"timer {item.kind.value} #{item.id}"

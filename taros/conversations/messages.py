@@ -1,0 +1,114 @@
+"""The values that travel between channels and the engine.
+
+Channels translate platform updates into :class:`Inbound` and render :class:`Outbound`;
+nothing else crosses the boundary. Chat and sender ids are strings: WhatsApp JIDs are not
+integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+
+class AttachmentKind(StrEnum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    VOICE = "voice"
+    AUDIO = "audio"
+
+
+class InboundKind(StrEnum):
+    """What a platform update carried, as far as the dialogue cares."""
+
+    MESSAGE = "message"
+    UNSUPPORTED = "unsupported"  # sticker, contact, poll, ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChatKey:
+    """One conversation: a chat on one channel."""
+
+    channel: str
+    chat_id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.chat_id}"
+
+
+FetchBytes = Callable[[], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the user sent. ``fetch`` downloads its bytes; ``size`` is what the platform
+    announced (None when unknown) and is checked before downloading."""
+
+    kind: AttachmentKind
+    mime: str
+    size: int | None
+    fetch: FetchBytes
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    lat: float
+    lon: float
+    name: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A choice offered to the user: ``id`` is the stable payload, ``label`` what is shown."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    channel: str
+    chat_id: str
+    sender_id: str
+    message_id: str
+    timestamp: datetime
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    location: Location | None = None
+    chosen_option: str | None = None
+    kind: InboundKind = InboundKind.MESSAGE
+    sender_name: str | None = None
+    group_id: str | None = None  # album / media group: several inbounds, one acknowledgement
+
+    @property
+    def key(self) -> ChatKey:
+        return ChatKey(self.channel, self.chat_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A file to send, e.g. the digest chart."""
+
+    path: Path
+    mime: str
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    channel: str
+    chat_id: str
+    text: str
+    options: tuple[Option, ...] = ()
+    media: Media | None = None
+    locale: str = "id"
+
+    @property
+    def key(self) -> ChatKey:
+        return ChatKey(self.channel, self.chat_id)
