@@ -283,10 +283,7 @@ class Intake:
             if conv.draft is None:
                 turn.say(_("There is no report in progress. Type /mulai to start one."))
             else:
-                if conv.step != Step.CANCEL_CONFIRM:
-                    conv.resume = conv.step
-                text, options = prompts.cancel_question()
-                turn.ask(Step.CANCEL_CONFIRM, text, options)
+                self._confirm_cancel(turn)
         elif cmd.name == "bantuan":
             turn.say(prompts.help_text())
             if conv.draft is not None:
@@ -484,7 +481,7 @@ class Intake:
             self._reask(turn)
             return
         if option == CANCEL_ID:
-            self._cancel(turn)
+            self._confirm_cancel(turn)
             return
         if option == prompts.SKIP:
             self._skip(turn)
@@ -761,10 +758,8 @@ class Intake:
         elif choice == prompts.EDIT:
             text, options = prompts.edit_question()
             turn.ask(Step.EDIT, text, options)
-        elif choice == prompts.CANCEL or _yes_no(msg.text) == prompts.NO:
-            turn.conv.resume = Step.SUMMARY
-            text, options = prompts.cancel_question()
-            turn.ask(Step.CANCEL_CONFIRM, text, options)
+        elif _yes_no(msg.text) == prompts.NO:
+            self._confirm_cancel(turn)
         elif msg.attachments or msg.location is not None:
             self._show_summary(turn)
         else:
@@ -862,6 +857,13 @@ class Intake:
             draft.evidence_done = True
         turn.say(_("Skipped."))
         self._after_answer(turn)
+
+    def _confirm_cancel(self, turn: Turn) -> None:
+        conv = turn.conv
+        if conv.step != Step.CANCEL_CONFIRM:
+            conv.resume = conv.step
+        text, options = prompts.cancel_question()
+        turn.ask(Step.CANCEL_CONFIRM, text, options)
 
     def _cancel(self, turn: Turn) -> None:
         self._drop_draft(turn.conv)

@@ -1,0 +1,79 @@
+"""Helpers for the tests: a running TAROS driven through a recording channel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from taros.bot.app import App
+from taros.bot.clock import ManualClock
+from taros.bot.config import Settings
+from taros.channels.recording import RecordingChannel, inbound
+from taros.conversations.messages import Inbound, Outbound
+from taros.conversations.prefill import Understander
+
+START = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 09:00 in Garut
+
+
+@dataclass
+class Harness:
+    """A running TAROS with a recording channel, driven one message at a time."""
+
+    app: App
+    channel: RecordingChannel
+    clock: ManualClock
+
+    async def send(
+        self, text: str = "", *, chat: str = "warga", **fields: object
+    ) -> list[Outbound]:
+        """Send one message and return the replies it caused, once delivered."""
+        return await self.deliver(inbound(text, chat=chat, when=self.clock.now(), **fields))
+
+    async def deliver(self, message: Inbound) -> list[Outbound]:
+        before = len(self.channel.sent)
+        self.last_outcome = await self.app.engine.handle(message)
+        await self.app.dispatcher.flush()
+        return [o for o in self.channel.sent[before:] if o.chat_id == message.chat_id]
+
+    async def fire_timers(self) -> list[Outbound]:
+        before = len(self.channel.sent)
+        await self.app.timers.fire_due()
+        await self.app.dispatcher.flush()
+        return self.channel.sent[before:]
+
+    async def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        async def job(conn):  # type: ignore[no-untyped-def]
+            async with conn.execute(sql, params) as cursor:
+                return [tuple(row) for row in await cursor.fetchall()]
+
+        return await self.app.db.read(job)
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings,
+    *,
+    clock: ManualClock | None = None,
+    channel: RecordingChannel | None = None,
+    understander: Understander | None = None,
+) -> AsyncIterator[Harness]:
+    clock = clock or ManualClock(START)
+    app = await App.open(settings, clock=clock, understander=understander)
+    channel = channel or RecordingChannel()
+    app.add_channel(channel)
+    try:
+        await app.start(timers=False)
+        yield Harness(app, channel, clock)
+    finally:
+        await app.close()
+
+
+def texts(replies: list[Outbound]) -> str:
+    """Everything the user read, options included, as one string (for assertions)."""
+    parts = []
+    for reply in replies:
+        parts.append(reply.text)
+        parts.extend(f"{i}. {o.label}" for i, o in enumerate(reply.options, 1))
+    return "\n".join(parts)
