@@ -33,6 +33,14 @@ from taros.conversations.ports import Changes, NewTicket, Store, TicketRef, Time
 from taros.conversations.prefill import Prefill, Understander
 from taros.conversations.state import Conversation, Draft, EvidenceItem, Step
 from taros.conversations.text import normalise
+from taros.conversations.vocabulary import (
+    DONE_WORDS,
+    EDIT_WORDS,
+    NO_WORDS,
+    NONE_WORDS,
+    SKIP_WORDS,
+    YES_WORDS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,86 +48,6 @@ MIN_CHRONOLOGY = 15
 MAX_CHRONOLOGY = 4000
 INVALID_LIMIT = 3
 PLACE_SURE = 95.0
-
-YES_WORDS = {
-    "ya",
-    "iya",
-    "y",
-    "yes",
-    "benar",
-    "betul",
-    "bener",
-    "ok",
-    "oke",
-    "leres",
-    "muhun",
-    "sumuhun",
-    "enya",
-    "kirim",
-    "lanjut",
-}
-NO_WORDS = {
-    "tidak",
-    "tdk",
-    "bukan",
-    "no",
-    "n",
-    "salah",
-    "teu",
-    "sanes",
-    "henteu",
-    "ga",
-    "gak",
-    "nggak",
-    "enggak",
-    "ngga",
-}
-DONE_WORDS = {
-    "selesai",
-    "sudah",
-    "udah",
-    "cukup",
-    "done",
-    "finish",
-    "beres",
-    "rengse",
-    "parantos",
-    "tos",
-    "sdh",
-}
-NONE_WORDS = {
-    "tidak ada",
-    "tdk ada",
-    "gak ada",
-    "ga ada",
-    "nggak ada",
-    "enggak ada",
-    "ngga ada",
-    "none",
-    "no evidence",
-    "nothing",
-    "teu aya",
-    "henteu aya",
-    "euweuh",
-    "tidak punya",
-    "gak punya",
-    "ga punya",
-    "tidak",
-    "no",
-}
-SKIP_WORDS = {
-    "lewati",
-    "lewat",
-    "skip",
-    "tidak tahu",
-    "tdk tahu",
-    "gak tahu",
-    "ga tau",
-    "gatau",
-    "tidak tau",
-    "teu terang",
-    "teu nyaho",
-}
 
 SKIPPABLE = {
     Step.CATEGORY,
@@ -751,7 +679,7 @@ class Intake:
             answer = _yes_no(msg.text)
             if answer == prompts.YES:
                 choice = prompts.SUBMIT
-            elif normalise(msg.text) in {"ubah", "edit", "ganti", "robah", "change"}:
+            elif normalise(msg.text) in EDIT_WORDS:
                 choice = prompts.EDIT
         if choice == prompts.SUBMIT:
             self._submit(turn)
@@ -1039,7 +967,7 @@ def _has_extras(msg: Inbound) -> bool:
     return bool(msg.attachments) or msg.location is not None
 
 
-def _normal_in(text: str, words: set[str]) -> bool:
+def _normal_in(text: str, words: frozenset[str]) -> bool:
     return normalise(text, limit=100) in words
 
 

@@ -20,7 +20,6 @@ import io
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
@@ -31,6 +30,8 @@ from rapidfuzz import fuzz, process
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
+
+from taros.conversations.text import normalise as chat_normalise
 
 __all__ = [
     "Desa",
@@ -75,22 +76,19 @@ _DATA_FILES = (
 
 # --------------------------------------------------------------------------- normalisation
 
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _REPEATED = re.compile(r"(.)\1+")
 
 
 def normalise(text: str) -> str:
     """Normalise free text for place matching.
 
-    Rules: lowercase; strip accents (``é`` → ``e``); every run of characters other than
-    ``a-z0-9`` becomes one space; repeated characters collapse (``Leuwigoong`` → ``leuwigong``);
-    Sundanese ``eu`` is written ``e`` (``Pameungpeuk`` and ``Pamengpeuk`` → ``pamengpek``).
+    Rules: the chat normalisation of :func:`taros.conversations.text.normalise` (lowercase,
+    no accents, one space between ``a-z0-9`` words); then every repeated letter collapses
+    (``Leuwigoong`` → ``leuwigong``) and Sundanese ``eu`` is written ``e`` (``Pameungpeuk`` and
+    ``Pamengpeuk`` → ``pamengpek``).
     """
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    spaced = _NON_ALNUM.sub(" ", stripped)
-    collapsed = _REPEATED.sub(r"\1", spaced).replace("eu", "e")
-    return _REPEATED.sub(r"\1", collapsed).strip()
+    collapsed = _REPEATED.sub(r"\1", chat_normalise(text)).replace("eu", "e")
+    return _REPEATED.sub(r"\1", collapsed)
 
 
 def place_key(name: str) -> str:
