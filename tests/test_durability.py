@@ -170,14 +170,23 @@ class Panics:
         raise RuntimeError("model exploded")
 
 
-async def test_a_one_shot_message_is_not_asked_again(settings: Settings) -> None:
+async def test_a_one_shot_message_is_confirmed_in_one_line_and_not_asked_again(
+    settings: Settings,
+) -> None:
     one_shot = "tlg pak td pagi ada yg belanja pk upal di warung sy cibatu"
     async with running(settings, understander=KnowsEverything()) as bot:
-        replies = texts(await bot.send(one_shot))
-        assert "Dicatat: Uang palsu (upal), Kec. Cibatu" in replies
-        assert "Laporan Anda tentang apa?" not in replies
-        assert "Di mana kejadiannya?" not in replies
-        assert "Apakah ada bukti?" in replies  # only the missing step is asked
+        replies = await bot.send(one_shot)
+        said = texts(replies)
+        assert (
+            "Laporan Uang palsu (upal) di Kec. Cibatu — warung di Cibatu,"
+            " Jumat, 27 November 2026 07.00 WIB — benar?" in said
+        )
+        assert [o.label for o in replies[-1].options] == ["Ya", "Bukan"]
+        assert "Laporan Anda tentang apa?" not in said
+        after_yes = texts(await bot.send("ya"))
+        assert "Di mana kejadiannya?" not in after_yes
+        assert "Ceritakan apa yang terjadi" not in after_yes
+        assert "Apakah ada bukti?" in after_yes  # only the missing step is asked
         summary = texts(await bot.send("tidak ada"))
         assert "Waktu kejadian: Jumat, 27 November 2026 07.00 WIB" in summary
         await bot.send("1")
@@ -186,6 +195,76 @@ async def test_a_one_shot_message_is_not_asked_again(settings: Settings) -> None
         )
         assert rows[0][:3] == ("uang_palsu", "32.05.12", one_shot)
         assert rows[0][3] is not None
+
+
+async def test_a_wrong_understanding_is_corrected_step_by_step(settings: Settings) -> None:
+    async with running(settings, understander=KnowsEverything()) as bot:
+        await bot.send("ada upal di warung, pelakunya kabur naik motor")
+        corrected = texts(await bot.send("bukan"))
+        assert "kita isi satu per satu" in corrected
+        assert "Laporan Anda tentang apa?" in corrected
+        assert "Di mana kejadiannya?" in texts(await bot.send("3"))
+        rows = await bot.app.store.load_conversation(bot.channel.sent[0].key)
+        assert rows is not None and rows.draft is not None
+        assert rows.draft.category == "penipuan"
+        assert rows.draft.incident_time is None
+        assert rows.draft.chronology == "ada upal di warung, pelakunya kabur naik motor"
+
+
+class Urgent:
+    def prefill(self, text: str, now: datetime) -> Prefill:
+        return Prefill(category="pencurian", urgent=True, chronology=text)
+
+
+async def test_an_emergency_gets_the_110_advice_before_anything_else(settings: Settings) -> None:
+    async with running(settings, understander=Urgent()) as bot:
+        replies = await bot.send("tolong ada begal sekarang di jalan, korbannya berdarah")
+        assert "segera hubungi 110" in replies[0].text
+        assert "Selamat datang" in replies[1].text
+        for line in ["ya", "Cibatu", "tidak ada"]:
+            await bot.send(line)
+        summary = texts(bot.channel.sent[-1:])
+        assert "Ditandai MENDESAK" in summary
+        await bot.send("1")
+        assert await bot.query("SELECT urgent FROM tickets") == [(1,)]
+
+
+class Sundanese:
+    def prefill(self, text: str, now: datetime) -> Prefill:
+        return Prefill(category="miras", language="su", chronology=text)
+
+
+async def test_a_citizen_writing_sundanese_is_asked_once_and_answered_in_sundanese(
+    settings: Settings,
+) -> None:
+    async with running(settings, understander=Sundanese()) as bot:
+        first = await bot.send("punten pak, aya nu ngajual ciu di deket pasar unggal peuting")
+        said = texts(first)
+        assert "Wilujeng sumping di TAROS" in said
+        assert "Hoyong diwaler dina Basa Sunda?" in said
+        confirm = texts(await bot.send("1"))
+        assert "Laporan Inuman keras (miras) — leres?" in confirm
+        where = texts(await bot.send("muhun"))
+        assert "Kajadianana di mana?" in where
+        await bot.send("Wanaraja")
+        summary = texts(await bot.send("teu aya"))
+        assert "Ringkesan laporan Anjeun" in summary
+        done = texts(await bot.send("1"))
+        assert "Hatur nuhun" in done
+        assert "WIB" in done
+        # the choice is remembered: the next report starts in Sundanese without asking
+        again = texts(await bot.send("punten, aya deui"))
+        assert "Hoyong diwaler" not in again
+        assert "Wilujeng sumping" in again
+
+
+async def test_indonesian_is_kept_when_the_citizen_declines_sundanese(
+    settings: Settings,
+) -> None:
+    async with running(settings, understander=Sundanese()) as bot:
+        await bot.send("punten, aya nu mabok unggal wengi")
+        replies = texts(await bot.send("2"))
+        assert "Laporan Minuman keras (miras) — benar?" in replies
 
 
 async def test_a_failing_pre_fill_hook_falls_back_to_asking(settings: Settings) -> None:

@@ -57,18 +57,6 @@ SKIPPABLE = {
     Step.LOCATION_CHOOSE,
     Step.EVIDENCE,
 }
-ASKING_STEPS = {
-    Step.CATEGORY,
-    Step.CATEGORY_MORE,
-    Step.LOCATION,
-    Step.LOCATION_CONFIRM,
-    Step.LOCATION_CHOOSE,
-    Step.CHRONOLOGY,
-    Step.EVIDENCE,
-    Step.SUMMARY,
-    Step.EDIT,
-    Step.CANCEL_CONFIRM,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +139,7 @@ class Intake:
         elif conv.step == Step.IDLE or conv.draft is None:
             await self._start(turn, msg)
         else:
-            await self._answer(turn, msg)
+            await self._answer(turn, msg, changes)
         self._finish(turn, changes, msg)
         return changes
 
@@ -296,21 +284,36 @@ class Intake:
     # --- the dialogue --------------------------------------------------------------------
 
     async def _start(self, turn: Turn, msg: Inbound | None) -> None:
+        """A new draft: the urgent advice first when it is an emergency, the greeting, what a
+        one-shot message already said, then the first question still open."""
         conv = turn.conv
         conv.draft = Draft(started_at=turn.now.isoformat())
         conv.editing = False
         conv.resume = None
         conv.pending = {}
         prefill = self._prefill(msg.text, turn.now) if msg is not None and msg.text else None
-        if prefill is not None and prefill.urgent:
-            conv.draft.urgent = True
-            turn.say(prompts.urgent_advice())
-        turn.say(prompts.greeting())
+        ask_language = (
+            prefill is not None
+            and prefill.language == "su"
+            and conv.locale is None
+            and not conv.language_asked
+        )
+        with use_locale("su" if ask_language else conv.locale):
+            if prefill is not None and prefill.urgent:
+                conv.draft.urgent = True
+                turn.say(prompts.urgent_advice())
+            turn.say(prompts.greeting())
         if prefill is not None:
-            self._apply_prefill(turn, prefill)
+            self._apply_prefill(conv.draft, prefill)
         if msg is not None:
             await self._absorb_extras(turn, msg)
-        self._ask_next(turn)
+        if ask_language:
+            conv.language_asked = True
+            with use_locale("su"):
+                text, options = prompts.language_question()
+                turn.ask(Step.LANGUAGE, text, options)
+            return
+        self._confirm_prefill_or_ask(turn)
 
     def _prefill(self, text: str, now: datetime) -> Prefill | None:
         if self.understander is None:
@@ -321,28 +324,79 @@ class Intake:
             log.exception("pre-fill hook failed", extra={"text_length": len(text)})
             return None
 
-    def _apply_prefill(self, turn: Turn, prefill: Prefill) -> None:
-        draft = turn.conv.draft
-        assert draft is not None
-        understood: list[str] = []
-        category = self.categories.get(prefill.category or "")
-        if category is not None:
-            draft.category = category.code
-            understood.append(category.label(current_locale()))
+    def _apply_prefill(self, draft: Draft, prefill: Prefill) -> None:
+        """Take what the first message said as answered; remember which fields, so the
+        citizen can confirm them in one line."""
+        if self.categories.get(prefill.category or "") is not None:
+            draft.category = prefill.category
+            draft.prefilled.append("category")
         if prefill.has_place:
             draft.kecamatan_code = prefill.kecamatan_code
             draft.desa_code = prefill.desa_code
             draft.address = prefill.address
             draft.outside_garut = prefill.outside_garut
             draft.location_done = True
-            understood.append(prompts.location_summary(self.gazetteer, draft))
+            draft.prefilled.append("location")
         if prefill.incident_time is not None:
             draft.incident_time = prefill.incident_time.isoformat()
-            understood.append(format_moment(prefill.incident_time, self.settings.tz))
+            draft.prefilled.append("time")
         if prefill.chronology and len(prefill.chronology.strip()) >= MIN_CHRONOLOGY:
             draft.chronology = prefill.chronology.strip()[:MAX_CHRONOLOGY]
-        if understood:
-            turn.say(_("Noted: %(what)s.") % {"what": ", ".join(understood)})
+
+    def _confirm_prefill_or_ask(self, turn: Turn) -> None:
+        draft = turn.conv.draft
+        assert draft is not None
+        if not ({"category", "location"} & set(draft.prefilled)):
+            self._ask_next(turn)
+            return
+        line = prompts.understood_line(draft, self.categories, self.gazetteer, self.settings.tz)
+        turn.ask(
+            Step.PREFILL_CONFIRM,
+            _("%(summary)s — is that right?") % {"summary": line},
+            [Option(prompts.YES, _("Yes")), Option(prompts.NO, _("No"))],
+        )
+
+    def _on_prefill_confirm(self, turn: Turn, msg: Inbound, option: str | None) -> None:
+        draft = turn.conv.draft
+        assert draft is not None
+        answer = option or _yes_no(msg.text)
+        if answer == prompts.YES:
+            draft.prefilled.clear()
+            self._ask_next(turn)
+        elif answer == prompts.NO:
+            if "category" in draft.prefilled:
+                draft.category = None
+            if "location" in draft.prefilled:
+                draft.location_done = False
+                draft.kecamatan_code = draft.desa_code = draft.address = None
+                draft.outside_garut = False
+            if "time" in draft.prefilled:
+                draft.incident_time = None
+            draft.prefilled.clear()
+            turn.say(_("All right, let us go through it step by step."))
+            self._ask_next(turn)
+        elif _has_extras(msg) and not msg.text.strip():
+            self._confirm_prefill_or_ask(turn)
+        else:
+            self._invalid(turn, _("Please answer yes or no."))
+
+    def _on_language(self, turn: Turn, msg: Inbound, option: str | None, changes: Changes) -> None:
+        chosen = option
+        if chosen is None:
+            answer = _yes_no(msg.text)
+            chosen = {prompts.YES: "su", prompts.NO: "id"}.get(answer or "")
+        if chosen is None:
+            chosen = {"su": "su", "sunda": "su", "id": "id", "indonesia": "id"}.get(
+                normalise(msg.text, limit=50)
+            )
+        if chosen not in ("su", "id"):
+            with use_locale("su"):
+                self._invalid(turn, _("Please choose one of the numbers shown."))
+            return
+        turn.conv.locale = chosen
+        changes.locale = chosen
+        with use_locale(chosen):
+            self._confirm_prefill_or_ask(turn)
 
     def _ask_next(self, turn: Turn) -> None:
         """Ask for the first missing field, or show the summary when nothing is missing."""
@@ -387,6 +441,12 @@ class Intake:
             self._ask_place_again(turn)
         elif step == Step.SUMMARY:
             self._show_summary(turn)
+        elif step == Step.PREFILL_CONFIRM:
+            self._confirm_prefill_or_ask(turn)
+        elif step == Step.LANGUAGE:
+            with use_locale("su"):
+                text, options = prompts.language_question()
+                turn.ask(step, text, options)
         elif step == Step.CATEGORY:
             text, options = prompts.category_question(self.categories)
             turn.ask(step, text, options)
@@ -400,7 +460,7 @@ class Intake:
         else:
             self._ask_next(turn)
 
-    async def _answer(self, turn: Turn, msg: Inbound) -> None:
+    async def _answer(self, turn: Turn, msg: Inbound, changes: Changes) -> None:
         conv = turn.conv
         step = conv.step
         option = self._chosen(conv, msg)
@@ -414,7 +474,13 @@ class Intake:
         if option == prompts.SKIP:
             self._skip(turn)
             return
-        if step in (Step.CATEGORY, Step.CATEGORY_MORE):
+        if step == Step.PREFILL_CONFIRM:
+            await self._absorb_extras(turn, msg)
+            self._on_prefill_confirm(turn, msg, option)
+        elif step == Step.LANGUAGE:
+            await self._absorb_extras(turn, msg)
+            self._on_language(turn, msg, option, changes)
+        elif step in (Step.CATEGORY, Step.CATEGORY_MORE):
             await self._absorb_extras(turn, msg)
             self._on_category(turn, msg, option)
         elif step == Step.LOCATION:

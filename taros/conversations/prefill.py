@@ -21,6 +21,7 @@ class Prefill:
     chronology: str | None = None
     incident_time: datetime | None = None
     urgent: bool = False
+    language: str | None = None  # "id", "su" or "en" when the text shows it clearly
 
     @property
     def has_place(self) -> bool:

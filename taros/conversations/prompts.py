@@ -47,6 +47,31 @@ def urgent_advice() -> str:
     )
 
 
+def language_question() -> tuple[str, list[Option]]:
+    """Asked once, in Sundanese, of a citizen who wrote in Sundanese."""
+    return _("You wrote in Sundanese. Shall I answer in Sundanese?"), [
+        Option("su", _("Yes, in Sundanese")),
+        Option("id", _("Bahasa Indonesia")),
+    ]
+
+
+def understood_line(
+    draft: Draft, categories: Categories, gazetteer: Gazetteer, tz: ZoneInfo
+) -> str:
+    """What a one-shot message said, in one line: ``Laporan Uang palsu di Kec. Cibatu, ...``."""
+    category = categories.get(draft.category or "") if "category" in draft.prefilled else None
+    if category is not None:
+        line = _("A report about %(topic)s") % {"topic": category.label(current_locale())}
+    else:
+        line = _("A report")
+    if "location" in draft.prefilled:
+        line += " " + _("at %(place)s") % {"place": location_summary(gazetteer, draft)}
+    if "time" in draft.prefilled and draft.incident_time:
+        moment = datetime.fromisoformat(draft.incident_time)
+        line += ", " + format_moment(moment, tz)
+    return line
+
+
 def help_text() -> str:
     return _(
         "How to report: answer the questions one by one: what happened, where, the story, "

@@ -24,6 +24,8 @@ class Step(StrEnum):
     SUMMARY = "summary"
     EDIT = "edit"
     CANCEL_CONFIRM = "cancel_confirm"
+    PREFILL_CONFIRM = "prefill_confirm"
+    LANGUAGE = "language"
 
 
 @dataclass(slots=True)
@@ -53,6 +55,7 @@ class Draft:
     evidence: list[EvidenceItem] = field(default_factory=list)
     evidence_done: bool = False
     urgent: bool = False
+    prefilled: list[str] = field(default_factory=list)  # fields the first message answered
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +79,7 @@ class Conversation:
     editing: bool = False
     resume: Step | None = None
     pending: dict[str, Any] = field(default_factory=dict)
+    language_asked: bool = False
     version: int = 0
 
     def data_json(self) -> str:
@@ -87,6 +91,7 @@ class Conversation:
                 "editing": self.editing,
                 "resume": self.resume.value if self.resume else None,
                 "pending": self.pending,
+                "language_asked": self.language_asked,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -112,5 +117,6 @@ class Conversation:
             editing=bool(raw.get("editing", False)),
             resume=Step(resume) if resume in Step._value2member_map_ else None,
             pending=dict(raw.get("pending") or {}),
+            language_asked=bool(raw.get("language_asked", False)),
             version=version,
         )
