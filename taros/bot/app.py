@@ -17,6 +17,7 @@ from taros.conversations.categories import Categories
 from taros.conversations.engine import Engine
 from taros.conversations.i18n import set_default_locale
 from taros.conversations.intake import Intake, IntakeSettings
+from taros.conversations.officer_desk import DeskSettings, OfficerDesk
 from taros.conversations.places import Gazetteer
 from taros.conversations.prefill import Understander
 
@@ -66,8 +67,19 @@ class App:
         )
         channels: dict[str, Channel] = {}
         dispatcher = Dispatcher(store, channels, clock, poll_interval=poll_interval)
+        desk = OfficerDesk(
+            store=store,
+            categories=intake.categories,
+            gazetteer=intake.gazetteer,
+            settings=DeskSettings(tz=settings.tz, ticket_prefix=settings.ticket_prefix),
+        )
         engine = Engine(
-            store=store, intake=intake, clock=clock, on_outbox=dispatcher.notify, notifier=store
+            store=store,
+            intake=intake,
+            clock=clock,
+            on_outbox=dispatcher.notify,
+            notifier=store,
+            desk=desk,
         )
         timers = TimerScheduler(store, engine, clock)
         return cls(settings, clock, db, store, media, engine, dispatcher, timers, channels)

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from taros.bot import cli_officers
 from taros.bot.app import App
 from taros.bot.config import ConfigError, Settings
 from taros.bot.identity import parse_channel_id
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         help="speak as this identity (default console:warga)",
     )
     sub.add_parser("check", help="validate the configuration and say what is enabled")
+    cli_officers.add_parser(sub)
     return parser
 
 
@@ -59,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(settings))
         if args.command == "check":
             return asyncio.run(_check(settings))
+        if args.command == "officer":
+            return asyncio.run(cli_officers.run(args, settings))
     except KeyboardInterrupt:
         return 130
     except ValueError as exc:

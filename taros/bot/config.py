@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SUPPORTED_LOCALES = ("id", "en", "su")
@@ -24,6 +25,9 @@ class Settings:
     tz_name: str = "Asia/Jakarta"
     telegram_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None  # unset: long polling
+    telegram_listen: str = "127.0.0.1:8443"  # where the webhook server listens
+    telegram_secret: str | None = None  # webhook secret token; unset: a random one per start
     whatsapp: bool = False
     digest_at: tuple[time, ...] = (time(7, 0),)
     sla_hours: int = 24
@@ -74,6 +78,9 @@ class Settings:
                 get("TAROS_TELEGRAM_API_URL", "https://api.telegram.org").strip().rstrip("/")
                 or "https://api.telegram.org"
             ),
+            telegram_webhook_url=_webhook_url(get("TAROS_TELEGRAM_WEBHOOK_URL", "")),
+            telegram_listen=_listen(get("TAROS_TELEGRAM_LISTEN", "127.0.0.1:8443")),
+            telegram_secret=_secret(get("TAROS_TELEGRAM_SECRET", "")),
             whatsapp=_flag(get("TAROS_WHATSAPP", ""), "TAROS_WHATSAPP"),
             digest_at=_times(get("TAROS_DIGEST_AT", "07:00")),
             sla_hours=_positive_int(get("TAROS_SLA_HOURS", "24"), "TAROS_SLA_HOURS"),
@@ -98,6 +105,35 @@ class Settings:
             ),
             extra={k: v for k, v in env.items() if k.startswith("TAROS_")},
         )
+
+
+def _webhook_url(raw: str) -> str | None:
+    url = raw.strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            f"TAROS_TELEGRAM_WEBHOOK_URL={raw!r} must be a URL like https://bot.example.id/telegram"
+        )
+    return url
+
+
+def _listen(raw: str) -> str:
+    text = raw.strip() or "127.0.0.1:8443"
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[\w.\-]+):(\d{1,5})", text)
+    if not match or not 0 < int(match[2]) < 65536:
+        raise ConfigError(f"TAROS_TELEGRAM_LISTEN={raw!r} must be HOST:PORT, e.g. 127.0.0.1:8443")
+    return text
+
+
+def _secret(raw: str) -> str | None:
+    secret = raw.strip()
+    if secret and not re.fullmatch(r"[A-Za-z0-9_\-]{1,256}", secret):
+        raise ConfigError(
+            "TAROS_TELEGRAM_SECRET must be 1 to 256 characters: letters, digits, '_' and '-'"
+        )
+    return secret or None
 
 
 def _flag(raw: str, name: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sqlite3
 import stat
 from collections.abc import Awaitable, Callable
@@ -61,24 +62,26 @@ def bundled_migrations() -> list[Migration]:
 
 
 def split_statements(script: str) -> list[str]:
-    """Split an SQL script into complete statements (triggers included) using SQLite's own
-    notion of completeness."""
+    """Split an SQL script into complete statements (triggers included), using SQLite's own
+    notion of completeness at every ``;``; comments alone are not statements."""
     statements: list[str] = []
     buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statement = buffer.strip()
-            if statement.strip(";").strip() and not _only_comments(statement):
-                statements.append(statement)
+    for char in script:
+        buffer += char
+        if char == ";" and sqlite3.complete_statement(buffer):
+            if not _only_comments(buffer):
+                statements.append(buffer.strip())
             buffer = ""
-    if buffer.strip() and not _only_comments(buffer):
+    if not _only_comments(buffer):
         raise ValueError(f"incomplete SQL statement at end of script: {buffer.strip()[:80]!r}")
     return statements
 
 
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
 def _only_comments(text: str) -> bool:
-    return all(not ln.strip() or ln.strip().startswith("--") for ln in text.splitlines())
+    return not _COMMENTS.sub("", text).strip().strip(";").strip()
 
 
 def prepare_private_file(path: Path) -> None:
@@ -172,8 +175,8 @@ class Database:
         done: list[tuple[_Request, Any]] = []
         try:
             for request in batch:
-                if request.future.cancelled():
-                    continue
+                if request.future.cancelled() and not request.write:
+                    continue  # nobody waits for this read; a write is done all the same
                 if request.write and not in_transaction:
                     await self._conn.execute("BEGIN IMMEDIATE")
                     in_transaction = True

@@ -15,14 +15,19 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from taros.bot import queries
 from taros.bot.clock import from_db, to_db
 from taros.bot.database import Database
+from taros.bot.ticket_ops import apply_op
 from taros.conversations.messages import ChatKey, Media, Option, Outbound
 from taros.conversations.ports import (
     Changes,
     CommitOutcome,
     CommitResult,
     NewTicket,
+    Officer,
+    Prompt,
+    TicketDetail,
     TicketRef,
     TicketView,
     Timer,
@@ -156,6 +161,8 @@ class SqliteStore:
             ticket = await self._create_ticket(conn, key, changes, changes.ticket)
             if changes.replies_after_ticket is not None:
                 replies.extend(changes.replies_after_ticket(ticket))
+        for op in changes.ops:
+            await apply_op(conn, op, stamp)
         outbox_ids = [await self._enqueue(conn, reply, stamp) for reply in replies]
         for kind in changes.cancel_timers:
             await conn.execute(
@@ -240,9 +247,9 @@ class SqliteStore:
         draft = new.draft
         cursor = await conn.execute(
             "INSERT INTO tickets(number, year, seq, reporter_id, channel, chat_id, category,"
-            " unit, status, kecamatan_code, desa_code, address, lat, lon, outside_garut,"
+            " unit, polsek, status, kecamatan_code, desa_code, address, lat, lon, outside_garut,"
             " chronology, incident_time, urgent, locale, created_at, updated_at, due_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 number,
                 year,
@@ -252,6 +259,7 @@ class SqliteStore:
                 key.chat_id,
                 draft.category,
                 new.unit,
+                new.polsek,
                 draft.kecamatan_code,
                 draft.desa_code,
                 draft.address,
@@ -282,7 +290,11 @@ class SqliteStore:
             " VALUES (?, ?, 'reporter', 'created', 'baru', NULL)",
             (ticket_id, stamp),
         )
-        return TicketRef(ticket_id, number)
+        async with conn.execute(
+            "SELECT pseudonym FROM reporters WHERE id = ?", (reporter_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return TicketRef(ticket_id, number, row[0] if row else "")
 
     async def _enqueue(self, conn: aiosqlite.Connection, outbound: Outbound, stamp: str) -> int:
         cursor = await conn.execute(
@@ -331,6 +343,42 @@ class SqliteStore:
                 return [_ticket_view(row) for row in await cursor.fetchall()]
 
         return await self.db.read(job)
+
+    # --- officers and tickets as officers see them -----------------------------------------
+
+    async def officer(self, channel: str, external_id: str) -> Officer | None:
+        return await self.db.read(lambda conn: queries.officer(conn, channel, external_id))
+
+    async def officers(
+        self, *, units: tuple[str, ...] = (), roles: tuple[str, ...] = ()
+    ) -> list[Officer]:
+        return await self.db.read(lambda conn: queries.officers(conn, units, roles))
+
+    async def ticket_detail(self, number: str) -> TicketDetail | None:
+        return await self.db.read(lambda conn: queries.ticket_detail(conn, number))
+
+    async def ticket_list(
+        self,
+        *,
+        units: tuple[str, ...] | None,
+        status: str | None,
+        overdue_at: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> list[TicketDetail]:
+        return await self.db.read(
+            lambda conn: queries.ticket_list(
+                conn,
+                units=units,
+                status=status,
+                overdue_at=overdue_at,
+                offset=offset,
+                limit=limit,
+            )
+        )
+
+    async def pending_prompt(self, key: ChatKey) -> Prompt | None:
+        return await self.db.read(lambda conn: queries.pending_prompt(conn, key))
 
     # --- outbox --------------------------------------------------------------------------
 

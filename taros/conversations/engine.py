@@ -17,9 +17,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from taros.conversations.commands import parse_command
 from taros.conversations.i18n import _, current_locale, use_locale
 from taros.conversations.intake import Intake
 from taros.conversations.messages import ChatKey, Inbound, Outbound
+from taros.conversations.officer_desk import OfficerDesk
 from taros.conversations.ports import CommitOutcome, CommitResult, Store, Timer
 from taros.conversations.state import Conversation
 
@@ -53,12 +55,14 @@ class Engine:
         clock: Clock,
         on_outbox: Callable[[tuple[int, ...]], None] | None = None,
         notifier: FailureNotifier | None = None,
+        desk: OfficerDesk | None = None,
     ) -> None:
         self.store = store
         self.intake = intake
         self.clock = clock
         self.on_outbox = on_outbox
         self.notifier = notifier
+        self.desk = desk
         self._queues: dict[ChatKey, deque[tuple[_Item, asyncio.Future[Handled]]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self.processed = 0
@@ -150,8 +154,14 @@ class Engine:
             return None  # a redelivered file is not downloaded again
         now = self.clock.now()
         conv = await self._conversation(msg)
+        officer = None
+        if self.desk is not None and conv.draft is None and not starts_report(msg):
+            officer = await self.store.officer(msg.channel, msg.sender_id)
         with use_locale(conv.locale):
-            changes = await self.intake.on_inbound(conv, msg, now)
+            if officer is not None and self.desk is not None:
+                changes = await self.desk.on_inbound(officer, msg, now)
+            else:
+                changes = await self.intake.on_inbound(conv, msg, now)
         return await self.store.apply(changes, now)
 
     async def _process_timer(self, timer: Timer) -> CommitResult:
@@ -182,6 +192,12 @@ class Engine:
         except Exception:
             return None
         return conv.locale if conv is not None else None
+
+
+def starts_report(msg: Inbound) -> bool:
+    """An officer writing ``/mulai`` reports as a citizen; everything else is officer work."""
+    command = parse_command(msg.text) if msg.text else None
+    return command is not None and command.name == "mulai"
 
 
 def _describe(item: _Item) -> str:

@@ -42,6 +42,9 @@ def translations(locale: str) -> _gettext.NullTranslations:
         raise CatalogMissing(f"catalog {po} is missing")
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=locale, domain=DOMAIN)
+    for message in list(catalog):
+        if message.id and not _translated(message.string):
+            del catalog[message.id]  # untranslated: let the fallback answer, not the msgid
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
@@ -49,6 +52,12 @@ def translations(locale: str) -> _gettext.NullTranslations:
     if locale == "su":
         result.add_fallback(translations("id"))
     return result
+
+
+def _translated(string: str | tuple[str, ...] | None) -> bool:
+    if isinstance(string, tuple | list):
+        return all(string)
+    return bool(string)
 
 
 def current_locale() -> str:

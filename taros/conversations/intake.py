@@ -9,19 +9,23 @@ question is always the first missing field (:meth:`Intake._ask_next`).
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from taros.conversations import prompts
+from taros.conversations import officer_text, prompts
 from taros.conversations.categories import Categories
 from taros.conversations.commands import Command, parse_command, parse_ticket_number
+from taros.conversations.follow_up import PROMPT_LIFETIME, FollowUp
 from taros.conversations.formatting import format_moment, format_number
 from taros.conversations.i18n import LOCALES, _, current_locale, ngettext, use_locale
 from taros.conversations.media import MediaSaver, SaveFailed, TooLarge
 from taros.conversations.messages import (
     Attachment,
+    ChatKey,
     Inbound,
     InboundKind,
     Location,
@@ -29,8 +33,18 @@ from taros.conversations.messages import (
     Outbound,
 )
 from taros.conversations.places import Gazetteer, PlaceMatch
-from taros.conversations.ports import Changes, NewTicket, Store, TicketRef, Timer, TimerKind
+from taros.conversations.ports import (
+    Changes,
+    NewTicket,
+    Store,
+    TicketDetail,
+    TicketRef,
+    Timer,
+    TimerKind,
+)
 from taros.conversations.prefill import Prefill, Understander
+from taros.conversations.privacy import masked_identity
+from taros.conversations.routing import Route, route
 from taros.conversations.state import Conversation, Draft, EvidenceItem, Step
 from taros.conversations.text import normalise
 from taros.conversations.vocabulary import (
@@ -116,6 +130,7 @@ class Intake:
         self.gazetteer = gazetteer
         self.settings = settings
         self.understander = understander
+        self.follow_up = FollowUp(store, settings.tz, PROMPT_LIFETIME)
 
     # --- entry points --------------------------------------------------------------------
 
@@ -137,7 +152,8 @@ class Intake:
         if command is not None:
             await self._command(turn, command, msg, changes)
         elif conv.step == Step.IDLE or conv.draft is None:
-            await self._start(turn, msg)
+            if not await self.follow_up.answer(turn, msg, changes):
+                await self._start(turn, msg)
         else:
             await self._answer(turn, msg, changes)
         self._finish(turn, changes, msg)
@@ -169,7 +185,7 @@ class Intake:
     def _finish(self, turn: Turn, changes: Changes, msg: Inbound) -> None:
         conv = turn.conv
         changes.conversation = conv
-        changes.replies = turn.replies
+        changes.replies = [*turn.replies, *changes.replies]
         changes.ticket = turn.ticket
         changes.replies_after_ticket = turn.after_ticket
         if conv.draft is not None:
@@ -499,7 +515,7 @@ class Intake:
             await self._on_evidence(turn, msg, option)
         elif step == Step.SUMMARY:
             await self._absorb_extras(turn, msg)
-            self._on_summary(turn, msg, option)
+            await self._on_summary(turn, msg, option)
         elif step == Step.EDIT:
             await self._absorb_extras(turn, msg)
             self._on_edit(turn, msg, option)
@@ -536,8 +552,10 @@ class Intake:
 
     def _on_location(self, turn: Turn, msg: Inbound) -> None:
         if msg.location is not None:
-            self._set_pin(turn, msg.location)
-            self._after_answer(turn)
+            if self._set_pin(turn, msg.location):
+                self._after_answer(turn)
+            else:
+                self._reask(turn)
             return
         text = msg.text.strip()
         if not text:
@@ -739,7 +757,7 @@ class Intake:
         draft.chronology = combined[:MAX_CHRONOLOGY]
         turn.say(_("Added to your story."))
 
-    def _on_summary(self, turn: Turn, msg: Inbound, option: str | None) -> None:
+    async def _on_summary(self, turn: Turn, msg: Inbound, option: str | None) -> None:
         choice = option
         if choice is None:
             answer = _yes_no(msg.text)
@@ -748,7 +766,7 @@ class Intake:
             elif normalise(msg.text) in EDIT_WORDS:
                 choice = prompts.EDIT
         if choice == prompts.SUBMIT:
-            self._submit(turn)
+            await self._submit(turn, msg)
         elif choice == prompts.EDIT:
             text, options = prompts.edit_question()
             turn.ask(Step.EDIT, text, options)
@@ -826,7 +844,8 @@ class Intake:
         if step in SKIPPABLE:
             extra.append(Option(prompts.SKIP, _("Skip this question")))
         extra.append(Option(CANCEL_ID, _("Cancel the report")))
-        options = [*conv.options, *extra]
+        offered = {o.id for o in conv.options}
+        options = [*conv.options, *(o for o in extra if o.id not in offered)]
         conv.options = options
         last = turn.replies[-1]
         turn.replies[-1] = Outbound(
@@ -872,18 +891,31 @@ class Intake:
         conv.resume = None
         conv.pending = {}
 
-    def _submit(self, turn: Turn) -> None:
+    async def _submit(self, turn: Turn, msg: Inbound) -> None:
+        """Create the ticket: the reporter gets its number and the promise; the officers of
+        its unit and Polsek (or the SPKT) get a notice, and the Kapolres too when urgent."""
         conv = turn.conv
         draft = conv.draft
         assert draft is not None
         category = self.categories.get(draft.category or "") or self.categories["lainnya"]
         draft.category = category.code
+        way = route(category.code, draft.kecamatan_code)
         due = turn.now + timedelta(hours=self.settings.sla_hours)
         locale = current_locale()
         turn.ticket = NewTicket(
-            draft=draft, unit=category.unit, locale=locale, created_at=turn.now, due_at=due
+            draft=draft,
+            unit=way.unit,
+            polsek=way.polsek,
+            locale=locale,
+            created_at=turn.now,
+            due_at=due,
         )
-        key, tz, sla = conv.key, self.settings.tz, self.settings.sla_hours
+        recipients = await self.store.officers(
+            units=way.units, roles=("kapolres",) if draft.urgent else ()
+        )
+        key, tz, sla, now = conv.key, self.settings.tz, self.settings.sla_hours, turn.now
+        masked = masked_identity(msg.channel, msg.sender_id)
+        categories, gazetteer = self.categories, self.gazetteer
 
         def confirmation(ticket: TicketRef) -> list[Outbound]:
             with use_locale(locale):
@@ -892,7 +924,19 @@ class Intake:
                     "Officers will follow it up within %(hours)d hours (by %(due)s).\n"
                     "Check its progress at any time: /status %(number)s"
                 ) % {"number": ticket.number, "hours": sla, "due": format_moment(due, tz)}
-                return [Outbound(key.channel, key.chat_id, text, locale=locale)]
+                replies = [Outbound(key.channel, key.chat_id, text, locale=locale)]
+            detail = draft_detail(ticket, draft, way, locale, key, masked, now, due)
+            for officer in recipients:
+                if (officer.channel, officer.external_id) == (key.channel, msg.sender_id):
+                    continue
+                with use_locale(None):
+                    notice = officer_text.new_ticket_notice(detail, categories, gazetteer, tz)
+                    replies.append(
+                        Outbound(
+                            officer.channel, officer.external_id, notice, locale=current_locale()
+                        )
+                    )
+            return replies
 
         turn.after_ticket = confirmation
         self._drop_draft(conv)
@@ -968,9 +1012,13 @@ class Intake:
             stored_path=stored.relative_path,
         )
 
-    def _set_pin(self, turn: Turn, pin: Location) -> None:
+    def _set_pin(self, turn: Turn, pin: Location) -> bool:
+        """Take a shared pin as the place; False (and nothing changed) when it is invalid."""
         draft = turn.conv.draft
         assert draft is not None
+        if not _valid_pin(pin):
+            turn.say(_("That location pin is not valid. Please send it again or type the place."))
+            return False
         found = self.gazetteer.locate(pin.lat, pin.lon)
         draft.lat, draft.lon = pin.lat, pin.lon
         label = " ".join(p for p in (pin.name, pin.address) if p) or None
@@ -985,12 +1033,13 @@ class Intake:
                     "still be read."
                 )
             )
-            return
+            return True
         draft.outside_garut = False
         draft.kecamatan_code = found.kecamatan.code if found.kecamatan else None
         draft.desa_code = found.desa.code if found.desa else None
         place = prompts.place_label(self.gazetteer, draft.kecamatan_code, draft.desa_code)
         turn.say(_("Location received: %(place)s.") % {"place": place or _("in Garut")})
+        return True
 
     def _set_place(self, turn: Turn, kecamatan: str, desa: str | None, address: str | None) -> None:
         draft = turn.conv.draft
@@ -1010,7 +1059,7 @@ class Intake:
         if not text or len(text) > 200:
             return None
         digits = text.rstrip(".) ")
-        if digits.isdigit():
+        if re.fullmatch(r"[0-9]{1,4}", digits):
             index = int(digits)
             return ids[index - 1] if 1 <= index <= len(ids) else None
         wanted = normalise(text)
@@ -1046,8 +1095,57 @@ def _yes_no(text: str) -> str | None:
     return None
 
 
+def _valid_pin(pin: Location) -> bool:
+    return (
+        math.isfinite(pin.lat)
+        and math.isfinite(pin.lon)
+        and -90 <= pin.lat <= 90
+        and -180 <= pin.lon <= 180
+    )
+
+
 def _safe_mime(mime: str) -> str:
     cleaned = mime.strip().lower()[:100]
     if "/" not in cleaned or any(ch.isspace() for ch in cleaned):
         return "application/octet-stream"
     return cleaned
+
+
+def draft_detail(
+    ticket: TicketRef,
+    draft: Draft,
+    way: Route,
+    locale: str,
+    key: ChatKey,
+    masked: str,
+    now: datetime,
+    due: datetime,
+) -> TicketDetail:
+    """The ticket being created, as officers will see it (before it is read back)."""
+    return TicketDetail(
+        id=ticket.id,
+        number=ticket.number,
+        category=draft.category or "lainnya",
+        unit=way.unit,
+        polsek=way.polsek,
+        status="baru",
+        kecamatan_code=draft.kecamatan_code,
+        desa_code=draft.desa_code,
+        address=draft.address,
+        lat=draft.lat,
+        lon=draft.lon,
+        outside_garut=draft.outside_garut,
+        chronology=draft.chronology or "",
+        incident_time=datetime.fromisoformat(draft.incident_time) if draft.incident_time else None,
+        urgent=draft.urgent,
+        locale=locale,
+        created_at=now,
+        updated_at=now,
+        due_at=due,
+        first_response_at=None,
+        reporter_pseudonym=ticket.pseudonym,
+        reporter_masked=masked,
+        reporter_channel=key.channel,
+        reporter_chat=key.chat_id,
+        evidence_count=len(draft.evidence),
+    )

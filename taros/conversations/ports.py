@@ -34,6 +34,7 @@ class Timer:
 class NewTicket:
     draft: Draft
     unit: str
+    polsek: str | None
     locale: str
     created_at: datetime
     due_at: datetime
@@ -43,6 +44,130 @@ class NewTicket:
 class TicketRef:
     id: int
     number: str
+    pseudonym: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Officer:
+    id: int
+    channel: str
+    external_id: str
+    name: str
+    role: str  # "officer" | "kapolres" | "admin"
+    unit: str | None
+
+    @property
+    def actor(self) -> str:
+        """How the officer appears in the audit trail."""
+        return f"officer:{self.id}"
+
+    def covers(self, *units: str | None) -> bool:
+        return self.role in ("kapolres", "admin") or (self.unit is not None and self.unit in units)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEvent:
+    at: datetime
+    actor: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetail:
+    """A ticket as officers see it: the reporter only as a pseudonym and a masked id."""
+
+    id: int
+    number: str
+    category: str
+    unit: str
+    polsek: str | None
+    status: str
+    kecamatan_code: str | None
+    desa_code: str | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+    outside_garut: bool
+    chronology: str
+    incident_time: datetime | None
+    urgent: bool
+    locale: str
+    created_at: datetime
+    updated_at: datetime
+    due_at: datetime
+    first_response_at: datetime | None
+    reporter_pseudonym: str
+    reporter_masked: str
+    reporter_channel: str  # where to reach the reporter, used by the bot only
+    reporter_chat: str
+    evidence_count: int
+    events: tuple[TicketEvent, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in ("selesai", "ditolak")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    ticket_id: int
+    from_status: str
+    to_status: str
+    actor: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    ticket_id: int
+    from_unit: str
+    to_unit: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketNote:
+    """An event that changes no field: a relayed message, the reporter's answer."""
+
+    ticket_id: int
+    actor: str
+    kind: str
+    note: str | None = None
+    first_response: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SetPrompt:
+    key: ChatKey
+    kind: str  # "relay" | "closing"
+    ticket_id: int
+    officer_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClearPrompt:
+    key: ChatKey
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    ticket_id: int
+    ok: bool
+
+
+TicketOp = StatusChange | Assign | TicketNote | SetPrompt | ClearPrompt | Resolved
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    kind: str
+    ticket_id: int
+    ticket_number: str
+    officer_id: int | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +197,7 @@ class Changes:
     ticket: NewTicket | None = None
     replies: list[Outbound] = field(default_factory=list)
     replies_after_ticket: Callable[[TicketRef], list[Outbound]] | None = None
+    ops: list[TicketOp] = field(default_factory=list)
     set_timers: list[Timer] = field(default_factory=list)
     cancel_timers: list[TimerKind] = field(default_factory=list)
     fired_timer_id: int | None = None
@@ -107,3 +233,23 @@ class Store(Protocol):
     ) -> list[TicketView]: ...
 
     async def reporter_locale(self, channel: str, sender_id: str) -> str | None: ...
+
+    async def officer(self, channel: str, external_id: str) -> Officer | None: ...
+
+    async def officers(
+        self, *, units: tuple[str, ...] = (), roles: tuple[str, ...] = ()
+    ) -> list[Officer]: ...
+
+    async def ticket_detail(self, number: str) -> TicketDetail | None: ...
+
+    async def ticket_list(
+        self,
+        *,
+        units: tuple[str, ...] | None,
+        status: str | None,
+        overdue_at: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> list[TicketDetail]: ...
+
+    async def pending_prompt(self, key: ChatKey) -> Prompt | None: ...

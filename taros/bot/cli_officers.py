@@ -1,0 +1,54 @@
+"""``taros officer add|list|remove``."""
+
+from __future__ import annotations
+
+import argparse
+
+from taros.bot.app import App
+from taros.bot.config import Settings
+from taros.bot.identity import parse_channel_id
+from taros.bot.officers import ROLES, add_officer, list_officers, remove_officer
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    officer = sub.add_parser("officer", help="register officers, the Kapolres and admins")
+    verbs = officer.add_subparsers(dest="verb", required=True, metavar="VERB")
+    add = verbs.add_parser("add", help="register or update an officer")
+    add.add_argument("identity", metavar="CHANNEL:ID")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--unit", help="SATRESKRIM, SATLANTAS, POLSEK-CIBATU, ... (officers)")
+    verbs.add_parser("list", help="the registered officers")
+    remove = verbs.add_parser("remove", help="take away the officer interface")
+    remove.add_argument("identity", metavar="CHANNEL:ID")
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    app = await App.open(settings)
+    try:
+        now = app.clock.now()
+        if args.verb == "add":
+            who = parse_channel_id(args.identity)
+            officer = await add_officer(
+                app.db, who, name=args.name, role=args.role, unit=args.unit, now=now
+            )
+            print(
+                f"registered {who} as {officer.role}"
+                + (f" of {officer.unit}" if officer.unit else "")
+                + f": {officer.name}"
+            )
+        elif args.verb == "remove":
+            who = parse_channel_id(args.identity)
+            if not await remove_officer(app.db, who, now=now):
+                print(f"{who} is not a registered officer")
+                return 1
+            print(f"removed {who}")
+        else:
+            for officer in await list_officers(app.db):
+                print(
+                    f"{officer.channel}:{officer.external_id}\t{officer.role}\t"
+                    f"{officer.unit or '-'}\t{officer.name}"
+                )
+    finally:
+        await app.close()
+    return 0

@@ -1,0 +1,317 @@
+"""The outbox dispatcher: every committed reply is delivered once, in order per chat, with one
+chat's trouble never holding up another's, across restarts and other processes' writes."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+import pytest
+from support import running
+
+import taros.bot.dispatcher as dispatcher_module
+from taros.bot.clock import SystemClock
+from taros.bot.config import Settings
+from taros.bot.database import Database
+from taros.bot.dispatcher import MAX_ATTEMPTS, Dispatcher
+from taros.bot.store import SqliteStore, outbound_to_json
+from taros.channels.base import Permanent, RetryAfter, Transient
+from taros.channels.recording import RecordingChannel
+from taros.conversations.messages import Outbound
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Transient failures back off 10 ms, 20 ms, 40 ms, ... instead of 1 s, 2 s, 4 s."""
+    monkeypatch.setattr(dispatcher_module, "BACKOFF_START", 0.01)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "taros.db"
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[SqliteStore]:
+    db = await Database.open(db_path)
+    try:
+        yield SqliteStore(db, ticket_prefix="GRT", tz=JAKARTA)
+    finally:
+        await db.close()
+
+
+@asynccontextmanager
+async def dispatching(
+    store: SqliteStore,
+    channel: RecordingChannel,
+    *,
+    poll_interval: float = 0.05,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> AsyncIterator[Dispatcher]:
+    dispatcher = Dispatcher(
+        store,
+        {channel.name: channel},
+        SystemClock(),
+        poll_interval=poll_interval,
+        max_attempts=max_attempts,
+    )
+    await dispatcher.start()
+    try:
+        yield dispatcher
+    finally:
+        await dispatcher.stop()
+
+
+async def eventually(condition: Callable[[], bool], within: float = 5.0) -> None:
+    """Wait until ``condition()`` holds, checking every 2 ms."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"still not true after {within}s")
+        await asyncio.sleep(0.002)
+
+
+def message(chat: str, n: int) -> Outbound:
+    return Outbound("test", chat, f"{chat} #{n}")
+
+
+def texts(channel: RecordingChannel, chat: str) -> list[str]:
+    return [o.text for o in channel.to(chat)]
+
+
+async def enqueue(store: SqliteStore, dispatcher: Dispatcher, *outbounds: Outbound) -> list[int]:
+    """What the engine does: commit the replies, then tell the dispatcher."""
+    ids = await store.enqueue(list(outbounds), datetime.now(UTC))
+    dispatcher.notify(tuple(ids))
+    return ids
+
+
+async def outbox(store: SqliteStore) -> dict[int, dict[str, Any]]:
+    async def job(conn: aiosqlite.Connection) -> dict[int, dict[str, Any]]:
+        async with conn.execute(
+            "SELECT id, chat_id, attempts, next_attempt_at, sent_at, failed_at, last_error"
+            " FROM outbox ORDER BY id"
+        ) as cursor:
+            return {row[0]: dict(row) for row in await cursor.fetchall()}
+
+    return await store.db.read(job)
+
+
+class Attempts:
+    """Remembers when each message was tried; ``fail`` decides what the platform says."""
+
+    def __init__(self, fail: Callable[[Outbound, int], None] | None = None) -> None:
+        self.at: dict[str, list[float]] = {}
+        self._fail = fail
+
+    def __call__(self, outbound: Outbound) -> None:
+        tries = self.at.setdefault(outbound.text, [])
+        tries.append(time.monotonic())
+        if self._fail is not None:
+            self._fail(outbound, len(tries))
+
+
+# --- order and independence -----------------------------------------------------------------
+
+
+async def test_each_chat_gets_every_message_once_and_in_order(store: SqliteStore) -> None:
+    flaky = random.Random(20261127)
+
+    def platform(outbound: Outbound, _attempt: int) -> None:
+        if outbound.chat_id == "flaky" and flaky.random() < 0.3:
+            raise Transient("connection reset")
+
+    channel = RecordingChannel(fail=Attempts(platform))
+    chats = ("flaky", "steady", "quiet")
+    async with dispatching(store, channel) as dispatcher:
+        for n in range(20):
+            await enqueue(store, dispatcher, *(message(chat, n) for chat in chats))
+        await eventually(lambda: len(channel.sent) == 60)
+        await dispatcher.flush()
+
+    assert len(channel.sent) == 60
+    for chat in chats:
+        assert texts(channel, chat) == [f"{chat} #{n}" for n in range(20)]
+    assert dispatcher.retried > 0, "the flaky chat should have failed at least once"
+    rows = await outbox(store)
+    assert all(r["sent_at"] and r["failed_at"] is None for r in rows.values())
+
+
+async def test_a_chat_told_to_wait_does_not_delay_the_others(store: SqliteStore) -> None:
+    def platform(outbound: Outbound, attempt: int) -> None:
+        if outbound.text == "slow #0" and attempt == 1:
+            raise RetryAfter(0.5)
+
+    attempts = Attempts(platform)
+    channel = RecordingChannel(fail=attempts)
+    async with dispatching(store, channel) as dispatcher:
+        started = time.monotonic()
+        slow_ids = await enqueue(store, dispatcher, *(message("slow", n) for n in range(5)))
+        await enqueue(store, dispatcher, *(message("fast", n) for n in range(20)))
+
+        await eventually(lambda: len(channel.to("fast")) == 20)
+        assert time.monotonic() - started < 0.5
+        assert channel.to("slow") == []  # still waiting, order kept behind its first message
+
+        await eventually(lambda: len(channel.to("slow")) == 5)
+
+    assert texts(channel, "slow") == [f"slow #{n}" for n in range(5)]
+    first_try, second_try = attempts.at["slow #0"]
+    assert second_try - first_try >= 0.5 - 0.01
+    row = (await outbox(store))[slow_ids[0]]
+    assert row["attempts"] == 2
+    assert row["sent_at"] is not None
+    assert row["last_error"] == "retry after 0.5s"
+
+
+# --- failures -------------------------------------------------------------------------------
+
+
+async def test_a_permanent_failure_is_recorded_and_the_chat_moves_on(store: SqliteStore) -> None:
+    def platform(outbound: Outbound, _attempt: int) -> None:
+        if outbound.text == "blocked #0":
+            raise Permanent("bot was blocked by the user")
+
+    attempts = Attempts(platform)
+    channel = RecordingChannel(fail=attempts)
+    async with dispatching(store, channel) as dispatcher:
+        ids = await enqueue(store, dispatcher, *(message("blocked", n) for n in range(3)))
+        await eventually(lambda: len(channel.to("blocked")) == 2)
+        await dispatcher.flush()
+
+    assert texts(channel, "blocked") == ["blocked #1", "blocked #2"]
+    assert len(attempts.at["blocked #0"]) == 1  # never retried
+    failed = (await outbox(store))[ids[0]]
+    assert failed["failed_at"] is not None
+    assert failed["sent_at"] is None
+    assert failed["last_error"] == "bot was blocked by the user"
+    assert dispatcher.failed == 1
+
+
+async def test_a_message_is_given_up_after_max_attempts(store: SqliteStore) -> None:
+    def platform(outbound: Outbound, _attempt: int) -> None:
+        if outbound.text == "down #0":
+            raise Transient("502 bad gateway")
+
+    attempts = Attempts(platform)
+    channel = RecordingChannel(fail=attempts)
+    async with dispatching(store, channel, max_attempts=4) as dispatcher:
+        ids = await enqueue(store, dispatcher, message("down", 0), message("down", 1))
+        await eventually(lambda: len(channel.to("down")) == 1)
+
+    assert texts(channel, "down") == ["down #1"]
+    assert len(attempts.at["down #0"]) == 4
+    gave_up = (await outbox(store))[ids[0]]
+    assert gave_up["attempts"] == 4
+    assert gave_up["failed_at"] is not None
+    assert gave_up["sent_at"] is None
+    assert gave_up["last_error"] == repr(Transient("502 bad gateway"))
+
+
+# --- other writers, restarts ----------------------------------------------------------------
+
+
+async def test_rows_written_elsewhere_are_delivered_within_the_poll_interval(
+    store: SqliteStore, db_path: Path
+) -> None:
+    poll = 0.2
+    channel = RecordingChannel()
+    other = await Database.open(db_path)  # a `taros digest --send` in another process
+    try:
+        other_store = SqliteStore(other, ticket_prefix="GRT", tz=JAKARTA)
+        async with dispatching(store, channel, poll_interval=poll):
+            await asyncio.sleep(poll / 2)  # the dispatcher is idle, waiting for its next poll
+
+            written = time.monotonic()
+            await other_store.enqueue([message("kapolres", 0)], datetime.now(UTC))
+            await eventually(lambda: len(channel.sent) == 1)
+            from_other_process = time.monotonic() - written
+
+            async def raw_insert(conn: aiosqlite.Connection) -> None:
+                await conn.execute(
+                    "INSERT INTO outbox(channel, chat_id, payload, created_at)"
+                    " VALUES ('test', 'kapolres', ?, ?)",
+                    (outbound_to_json(message("kapolres", 1)), datetime.now(UTC).isoformat()),
+                )
+
+            written = time.monotonic()
+            await store.db.write(raw_insert)  # no notify(): only polling can find it
+            await eventually(lambda: len(channel.sent) == 2)
+            from_raw_insert = time.monotonic() - written
+    finally:
+        await other.close()
+
+    print(f"delivered after {from_other_process:.3f}s and {from_raw_insert:.3f}s (poll {poll}s)")
+    assert texts(channel, "kapolres") == ["kapolres #0", "kapolres #1"]
+    assert from_other_process < poll + 0.15
+    assert from_raw_insert < poll + 0.15
+
+
+async def test_a_restart_delivers_what_was_pending_and_nothing_twice(
+    settings: Settings,
+) -> None:
+    def platform_down_for_later(outbound: Outbound, _attempt: int) -> None:
+        if outbound.chat_id == "later":
+            raise Transient("not connected")
+
+    attempts = Attempts(platform_down_for_later)
+    before = RecordingChannel(fail=attempts)
+    async with running(settings, channel=before) as bot:
+        now = bot.clock.now()
+        for n in range(5):
+            await bot.app.store.enqueue([message("ok", n), message("later", n)], now)
+        bot.app.dispatcher.notify()
+        await eventually(lambda: len(before.to("ok")) == 5)
+        await eventually(lambda: len(attempts.at.get("later #0", [])) >= 3)
+    assert before.to("later") == []
+
+    after = RecordingChannel()
+    async with running(settings, channel=after) as bot:
+        await bot.app.dispatcher.flush()
+        pending = await bot.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+
+    assert texts(after, "later") == [f"later #{n}" for n in range(5)]
+    assert after.to("ok") == []
+    assert pending == [(0,)]
+
+
+async def test_a_stop_while_replies_are_delivered_does_not_send_them_again(
+    store: SqliteStore,
+) -> None:
+    stopping: list[asyncio.Task[None]] = []
+    holder: list[Dispatcher] = []
+
+    def platform(outbound: Outbound, _attempt: int) -> None:
+        # `taros run` is told to stop while it delivers replies to two citizens; both arrive.
+        if outbound.chat_id == "second":
+            stopping.append(asyncio.get_running_loop().create_task(holder[0].stop()))
+
+    channel = RecordingChannel(fail=Attempts(platform))
+    first = Dispatcher(store, {"test": channel}, SystemClock(), poll_interval=0.05)
+    holder.append(first)
+    await first.start()
+    try:
+        await enqueue(store, first, message("first", 0), message("second", 0))
+        await eventually(lambda: bool(stopping))
+        await stopping[0]
+    finally:
+        await first.stop()
+    assert len(channel.sent) == 2
+
+    channel.fail = None
+    async with dispatching(store, channel) as second:
+        await second.flush()
+
+    assert texts(channel, "first") == ["first #0"]
+    assert texts(channel, "second") == ["second #0"]
