@@ -199,3 +199,70 @@ async def test_the_registry_validates_and_audits(desk: Harness) -> None:
     assert len(await list_officers(bot.app.db)) == 4
     actions = await bot.query("SELECT action FROM audit_log ORDER BY id")
     assert [a for (a,) in actions] == ["officer.add"] * 5 + ["officer.remove"]
+
+
+async def test_evidence_reaches_officers_without_photo_metadata(desk: Harness) -> None:
+    import io
+
+    from PIL import Image
+
+    from taros.channels.recording import file_attachment
+    from taros.conversations.messages import AttachmentKind
+
+    bot = desk
+    image = Image.new("RGB", (8, 8), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretPhone Inc."  # Make
+    exif[0x0131] = "reporter-phone-model"  # Software
+    raw = io.BytesIO()
+    image.save(raw, format="JPEG", exif=exif)
+    photo = raw.getvalue()
+    assert b"SecretPhone" in photo
+    for line in ["halo", "1", "Cibatu", STORY]:
+        await bot.send(line)
+    await bot.send(attachments=(file_attachment(photo),))
+    await bot.send(
+        attachments=(
+            file_attachment(
+                b"%PDF-1.4 receipt", kind=AttachmentKind.DOCUMENT, mime="application/pdf"
+            ),
+        )
+    )
+    await bot.send("selesai")
+    number = TICKET.search(texts(await bot.send("1")))
+    assert number
+    replies = await bot.send(f"/bukti {number.group()}", chat="reskrim")
+    media = [r.media for r in replies if r.media is not None]
+    assert len(media) == 2
+    officer_photo = media[0].path.read_bytes()
+    assert officer_photo[:2] == b"\xff\xd8"
+    assert b"SecretPhone" not in officer_photo
+    assert b"reporter-phone-model" not in officer_photo
+    with Image.open(media[0].path) as opened:
+        assert opened.size == (8, 8)
+        assert not opened.getexif()
+    original = await bot.query("SELECT stored_path FROM evidence WHERE kind = 'photo'")
+    assert bot.app.media.path_of(str(original[0][0])).read_bytes() == photo  # untouched
+    assert media[1].mime == "application/pdf"
+    refused = texts(await bot.send(f"/bukti {number.group()}", chat="lantas"))
+    assert "tidak ditemukan" in refused
+
+
+async def test_the_unit_is_reminded_once_at_three_quarters_of_the_promise(desk: Harness) -> None:
+    from datetime import timedelta
+
+    bot = desk
+    number = await report(bot)
+    answered = await report(bot, chat="budi")
+    await bot.send(f"/status {answered} proses", chat="reskrim")
+    bot.clock.advance(timedelta(hours=17))
+    assert await bot.app.sla.remind_due() == 0
+    bot.clock.advance(timedelta(hours=1, minutes=1))
+    assert await bot.app.sla.remind_due() == 2  # reskrim and the Polsek, for one ticket
+    await bot.app.dispatcher.flush()
+    reminder = texts(bot.channel.to("reskrim")[-1:])
+    assert f"Pengingat: laporan {number} belum ditanggapi" in reminder
+    assert answered not in reminder
+    assert number in texts(bot.channel.to("cibatu")[-1:])
+    bot.clock.advance(timedelta(hours=3))
+    assert await bot.app.sla.remind_due() == 0  # once only

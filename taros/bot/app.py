@@ -9,7 +9,9 @@ from taros.bot.clock import Clock, SystemClock
 from taros.bot.config import Settings
 from taros.bot.database import Database
 from taros.bot.dispatcher import Dispatcher
+from taros.bot.evidence_files import EvidenceFiles
 from taros.bot.media import MediaStore
+from taros.bot.sla import SlaWatcher
 from taros.bot.store import SqliteStore
 from taros.bot.timers import TimerScheduler
 from taros.channels.base import Channel
@@ -34,6 +36,7 @@ class App:
     engine: Engine
     dispatcher: Dispatcher
     timers: TimerScheduler
+    sla: SlaWatcher
     channels: dict[str, Channel] = field(default_factory=dict)
 
     @classmethod
@@ -72,6 +75,7 @@ class App:
             categories=intake.categories,
             gazetteer=intake.gazetteer,
             settings=DeskSettings(tz=settings.tz, ticket_prefix=settings.ticket_prefix),
+            evidence=EvidenceFiles(db, media, settings.data_dir / "officer-copies"),
         )
         engine = Engine(
             store=store,
@@ -82,7 +86,15 @@ class App:
             desk=desk,
         )
         timers = TimerScheduler(store, engine, clock)
-        return cls(settings, clock, db, store, media, engine, dispatcher, timers, channels)
+        sla = SlaWatcher(
+            db,
+            store,
+            clock,
+            sla_hours=settings.sla_hours,
+            tz=settings.tz,
+            on_outbox=dispatcher.notify,
+        )
+        return cls(settings, clock, db, store, media, engine, dispatcher, timers, sla, channels)
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -92,6 +104,7 @@ class App:
         await self.dispatcher.start()
         if timers:
             await self.timers.start()
+            await self.sla.start()
         for channel in self.channels.values():
             await channel.start(self.engine.handle)
 
@@ -102,6 +115,7 @@ class App:
             except Exception:
                 log.exception("channel %s did not stop cleanly", channel.name)
         await self.timers.stop()
+        await self.sla.stop()
         await self.engine.idle()
         await self.dispatcher.stop()
         await self.db.close()

@@ -296,6 +296,12 @@ class SqliteStore:
             row = await cursor.fetchone()
         return TicketRef(ticket_id, number, row[0] if row else "")
 
+    async def enqueue_in(
+        self, conn: aiosqlite.Connection, outbound: Outbound, stamp: str
+    ) -> int:
+        """Put ``outbound`` in the outbox inside the caller's transaction."""
+        return await self._enqueue(conn, outbound, stamp)
+
     async def _enqueue(self, conn: aiosqlite.Connection, outbound: Outbound, stamp: str) -> int:
         cursor = await conn.execute(
             "INSERT INTO outbox(channel, chat_id, payload, created_at) VALUES (?, ?, ?, ?)",

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from taros.conversations import officer_text, prompts
 from taros.conversations.categories import Categories
-from taros.conversations.i18n import _, current_locale, use_locale
-from taros.conversations.messages import ChatKey, Inbound, Option, Outbound
+from taros.conversations.i18n import _, current_locale, ngettext, use_locale
+from taros.conversations.messages import ChatKey, Inbound, Media, Option, Outbound
 from taros.conversations.places import Gazetteer
 from taros.conversations.ports import (
     Assign,
@@ -85,6 +86,19 @@ class DeskSettings:
     ticket_prefix: str = "GRT"
 
 
+class DigestSource(Protocol):
+    async def render(self, now: datetime, locale: str, to: ChatKey) -> list[Outbound]:
+        """The digest for the period ending ``now``, addressed to ``to``: its text and its
+        chart (as :class:`~taros.conversations.messages.Media`)."""
+        ...
+
+
+class EvidenceSource(Protocol):
+    async def files(self, ticket_id: int) -> list[Media]:
+        """The ticket's evidence as officers may receive it (photos without metadata)."""
+        ...
+
+
 def parse(text: str) -> tuple[str, str] | None:
     """``/status GRT-2026-00001 proses ok`` -> ("status", "GRT-2026-00001 proses ok"); the
     same words work without ``/`` (WhatsApp)."""
@@ -115,7 +129,11 @@ class OfficerDesk:
         categories: Categories,
         gazetteer: Gazetteer,
         settings: DeskSettings,
+        digest: DigestSource | None = None,
+        evidence: EvidenceSource | None = None,
     ) -> None:
+        self.digest = digest
+        self.evidence = evidence
         self.store = store
         self.categories = categories
         self.gazetteer = gazetteer
@@ -363,16 +381,39 @@ class OfficerDesk:
         ticket = await self._ticket(work, number)
         if ticket is None:
             return
+        files = await self.evidence.files(ticket.id) if self.evidence is not None else []
+        if not files:
+            work.say(_("Report %(number)s has no evidence files.") % {"number": ticket.number})
+            return
         work.say(
-            _("Report %(number)s has %(n)d evidence file(s).")
-            % {"number": ticket.number, "n": ticket.evidence_count}
+            ngettext(
+                "Report %(number)s: %(n)d evidence file follows.",
+                "Report %(number)s: %(n)d evidence files follow.",
+                len(files),
+            )
+            % {"number": ticket.number, "n": len(files)}
         )
+        for index, media in enumerate(files, 1):
+            caption = f"{ticket.number} — {index}/{len(files)}"
+            work.changes.replies.append(
+                Outbound(
+                    work.msg.channel,
+                    work.msg.chat_id,
+                    caption,
+                    media=replace(media, caption=caption),
+                    locale=current_locale(),
+                )
+            )
 
     async def _digest(self, work: _Work, _args: str) -> None:
         if work.officer.role not in ("kapolres", "admin"):
             work.say(_("Only the Kapolres and admins can ask for the digest."))
             return
-        work.say(_("The digest is sent every morning at the configured time."))
+        if self.digest is None:
+            work.say(_("The digest is not available on this installation."))
+            return
+        for outbound in await self.digest.render(work.now, current_locale(), work.msg.key):
+            work.changes.replies.append(outbound)
 
 
 @dataclass(slots=True)
