@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(settings))
         if args.command == "check":
             return asyncio.run(_check(settings))
-        if args.command == "officer":
+        if args.command in ("officer", "reporter"):
             return asyncio.run(cli_officers.run(args, settings))
     except KeyboardInterrupt:
         return 130

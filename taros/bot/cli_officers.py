@@ -7,7 +7,13 @@ import argparse
 from taros.bot.app import App
 from taros.bot.config import Settings
 from taros.bot.identity import parse_channel_id
-from taros.bot.officers import ROLES, add_officer, list_officers, remove_officer
+from taros.bot.officers import (
+    ROLES,
+    add_officer,
+    list_officers,
+    remove_officer,
+    reveal_reporter,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,12 +27,25 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     verbs.add_parser("list", help="the registered officers")
     remove = verbs.add_parser("remove", help="take away the officer interface")
     remove.add_argument("identity", metavar="CHANNEL:ID")
+    reporter = sub.add_parser(
+        "reporter", help="who sent a report (admins only; every look-up is audited)"
+    )
+    reporter.add_argument("number", metavar="NOMOR", help="the ticket number, e.g. GRT-2026-00042")
+    reporter.add_argument(
+        "--as-admin", required=True, metavar="CHANNEL:ID", help="the registered admin asking"
+    )
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     app = await App.open(settings)
     try:
         now = app.clock.now()
+        if args.command == "reporter":
+            admin = parse_channel_id(args.as_admin)
+            found = await reveal_reporter(app.db, args.number, admin, now=now)
+            for channel, external_id, name in found:
+                print(f"{channel}:{external_id}" + (f"\t{name}" if name else ""))
+            return 0
         if args.verb == "add":
             who = parse_channel_id(args.identity)
             officer = await add_officer(

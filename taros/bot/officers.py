@@ -104,3 +104,32 @@ async def list_officers(db: Database) -> list[Officer]:
             return [Officer(*row) for row in await cursor.fetchall()]
 
     return await db.read(job)
+
+
+async def reveal_reporter(
+    db: Database, number: str, admin: ChannelId, *, now: datetime
+) -> list[tuple[str, str, str | None]]:
+    """The platform identities behind a ticket, for a registered admin only; the look-up is
+    audited in the same transaction."""
+
+    async def job(conn: aiosqlite.Connection) -> list[tuple[str, str, str | None]]:
+        async with conn.execute(
+            "SELECT 1 FROM officers WHERE channel = ? AND external_id = ? AND role = 'admin'"
+            " AND active = 1",
+            (admin.channel, admin.id),
+        ) as cursor:
+            if await cursor.fetchone() is None:
+                raise RegistryError(f"{admin} is not a registered admin")
+        async with conn.execute(
+            "SELECT i.channel, i.external_id, i.display_name FROM tickets t"
+            " JOIN identities i ON i.reporter_id = t.reporter_id WHERE t.number = ?"
+            " ORDER BY i.created_at",
+            (number.strip().upper(),),
+        ) as cursor:
+            rows = [(r[0], r[1], r[2]) for r in await cursor.fetchall()]
+        if not rows:
+            raise RegistryError(f"no report {number!r}")
+        await audit(conn, str(admin), "reporter.reveal", {"ticket": number.strip().upper()}, now)
+        return rows
+
+    return await db.write(job)
