@@ -58,7 +58,9 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     os.chdir(ROOT)
     if command == "test":
-        lint = subprocess.run([str(BIN / "ruff"), "check", "taros", "tests", "tools", "dev.py"])
+        lint = subprocess.run(
+            [str(BIN / "ruff"), "check", "taros", "tests", "tools", "bench", "dev.py"]
+        )
         if lint.returncode != 0:
             return lint.returncode
         return subprocess.run([str(PYTHON), "-m", "pytest", *rest]).returncode

@@ -34,6 +34,7 @@ class Harness:
     async def deliver(self, message: Inbound) -> list[Outbound]:
         before = len(self.channel.sent)
         self.last_outcome = await self.app.engine.handle(message)
+        await self.app.engine.idle()  # notices the message caused, sent in the background
         await self.app.dispatcher.flush()
         return [o for o in self.channel.sent[before:] if o.chat_id == message.chat_id]
 

@@ -100,3 +100,24 @@ def test_the_reporters_identity_is_for_admins_only_and_audited(tmp_path: Path) -
     with sqlite3.connect(data / "taros.db") as db:
         actions = [row[0] for row in db.execute("SELECT action FROM audit_log ORDER BY id")]
     assert actions == ["officer.add", "reporter.reveal"]
+
+
+def test_an_admin_blocks_and_unblocks_a_sender(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    blocked = taros(
+        "block", "console:iseng", "--days", "7", "--reason", "spam", stdin="", data_dir=data
+    )
+    assert blocked.returncode == 0, blocked.stderr
+    assert "blocked console:iseng until" in blocked.stdout
+    chat = taros("chat", "--as", "console:iseng", stdin="halo\nhalo\n", data_dir=data)
+    assert chat.stdout.count("diblokir") == 1  # told once, then ignored
+    assert "Laporan Anda tentang apa?" not in chat.stdout
+    assert taros("unblock", "console:iseng", stdin="", data_dir=data).returncode == 0
+    again = taros("chat", "--as", "console:iseng", stdin="halo\n", data_dir=data)
+    assert "Laporan Anda tentang apa?" in again.stdout
+    assert taros("unblock", "console:iseng", stdin="", data_dir=data).returncode == 1
+    import sqlite3
+
+    with sqlite3.connect(data / "taros.db") as db:
+        actions = [row[0] for row in db.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert actions == ["block", "unblock"]

@@ -461,7 +461,9 @@ def bench(tmp_path: Path) -> Iterator[Bench]:
     # Deep enough that "../../x" from the media folder still lands inside tmp_path, where
     # ``_check_files`` would see it.
     data_dir = tmp_path / "a" / "b" / "data"
-    config = Settings(data_dir=data_dir, max_evidence_bytes=MAX_BYTES)
+    config = Settings(
+        data_dir=data_dir, max_evidence_bytes=MAX_BYTES, messages_per_minute=1_000_000
+    )  # the rate limit is not what these properties are about
     with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
         context = running(config)
         harness = runner.run(context.__aenter__())

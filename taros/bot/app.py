@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 
 from taros.bot.clock import Clock, SystemClock
 from taros.bot.config import Settings
 from taros.bot.database import Database
+from taros.bot.digest import Digest, DigestScheduler
 from taros.bot.dispatcher import Dispatcher
 from taros.bot.evidence_files import EvidenceFiles
 from taros.bot.media import MediaStore
@@ -17,13 +24,19 @@ from taros.bot.timers import TimerScheduler
 from taros.channels.base import Channel
 from taros.conversations.categories import Categories
 from taros.conversations.engine import Engine
+from taros.conversations.guard import BlockList, RateLimiter
 from taros.conversations.i18n import set_default_locale
 from taros.conversations.intake import Intake, IntakeSettings
 from taros.conversations.officer_desk import DeskSettings, OfficerDesk
 from taros.conversations.places import Gazetteer
 from taros.conversations.prefill import Understander
+from taros.conversations.understanding import Understander as FreeTextUnderstander
 
 log = logging.getLogger(__name__)
+
+
+class Default:
+    """The real understanding of free text (pass ``None`` for none at all)."""
 
 
 @dataclass(slots=True)
@@ -37,7 +50,10 @@ class App:
     dispatcher: Dispatcher
     timers: TimerScheduler
     sla: SlaWatcher
+    digest: Digest
+    digests: DigestScheduler
     channels: dict[str, Channel] = field(default_factory=dict)
+    serving: list[int] = field(default_factory=list)  # held locks, see claim_serving
 
     @classmethod
     async def open(
@@ -45,7 +61,7 @@ class App:
         settings: Settings,
         *,
         clock: Clock | None = None,
-        understander: Understander | None = None,
+        understander: Understander | type[Default] | None = Default,
         poll_interval: float = 1.0,
     ) -> App:
         clock = clock or SystemClock()
@@ -65,17 +81,34 @@ class App:
                 draft_expiry=settings.draft_expiry,
                 max_evidence_items=settings.max_evidence_items,
                 max_evidence_bytes=settings.max_evidence_bytes,
+                tickets_per_day=settings.tickets_per_day,
             ),
-            understander=understander,
+            understander=(
+                FreeTextUnderstander(settings.tz) if understander is Default else understander
+            ),
         )
         channels: dict[str, Channel] = {}
         dispatcher = Dispatcher(store, channels, clock, poll_interval=poll_interval)
+        digest = Digest(
+            db,
+            store,
+            intake.categories,
+            intake.gazetteer,
+            tz=settings.tz,
+            charts_dir=settings.data_dir / "charts",
+        )
         desk = OfficerDesk(
             store=store,
             categories=intake.categories,
             gazetteer=intake.gazetteer,
-            settings=DeskSettings(tz=settings.tz, ticket_prefix=settings.ticket_prefix),
+            settings=DeskSettings(
+                tz=settings.tz,
+                ticket_prefix=settings.ticket_prefix,
+                prank_strikes=settings.prank_strikes,
+                block_for=timedelta(days=settings.block_days),
+            ),
             evidence=EvidenceFiles(db, media, settings.data_dir / "officer-copies"),
+            digest=digest,
         )
         engine = Engine(
             store=store,
@@ -84,6 +117,8 @@ class App:
             on_outbox=dispatcher.notify,
             notifier=store,
             desk=desk,
+            limiter=RateLimiter(settings.messages_per_minute),
+            blocks=BlockList(store),
         )
         timers = TimerScheduler(store, engine, clock)
         sla = SlaWatcher(
@@ -94,17 +129,41 @@ class App:
             tz=settings.tz,
             on_outbox=dispatcher.notify,
         )
-        return cls(settings, clock, db, store, media, engine, dispatcher, timers, sla, channels)
+        digests = DigestScheduler(
+            digest,
+            clock,
+            times=settings.digest_at,
+            locale=settings.locale,
+            on_outbox=dispatcher.notify,
+        )
+        return cls(
+            settings,
+            clock,
+            db,
+            store,
+            media,
+            engine,
+            dispatcher,
+            timers,
+            sla,
+            digest,
+            digests,
+            channels,
+        )
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
 
     async def start(self, *, timers: bool = True) -> None:
-        """Start delivering and (optionally) firing timers, then open every channel."""
+        """Start delivering, then open every channel. With ``timers`` this is the serving
+        process: durable timers, SLA reminders and the daily digest run, and its channels are
+        marked as served (:func:`served_elsewhere`)."""
         await self.dispatcher.start()
-        if timers:
+        if timers:  # the serving process (taros run, an interactive taros chat)
+            self.serving = claim_serving(self.settings.data_dir, self.channels.values())
             await self.timers.start()
             await self.sla.start()
+            await self.digests.start()
         for channel in self.channels.values():
             await channel.start(self.engine.handle)
 
@@ -116,6 +175,55 @@ class App:
                 log.exception("channel %s did not stop cleanly", channel.name)
         await self.timers.stop()
         await self.sla.stop()
+        await self.digests.stop()
         await self.engine.idle()
         await self.dispatcher.stop()
+        for fd in self.serving:
+            os.close(fd)  # releases the lock
+        self.serving = []
         await self.db.close()
+
+
+def _serving_lock(data_dir: Path, channel: str, chat_id: str | None) -> Path:
+    name = channel if chat_id is None else f"{channel}@{chat_id}"
+    return data_dir / "serving" / (re.sub(r"[^\w.@-]", "_", name) + ".lock")
+
+
+def _try_lock(path: Path, attempts: int = 1) -> int | None:
+    """An open descriptor holding an exclusive lock on ``path``; None when another process
+    holds it (or the platform has no advisory locks)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    for attempt in range(attempts):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            if attempt + 1 < attempts:
+                time.sleep(0.005)  # a command probing it lets go within microseconds
+            continue
+        return fd
+    os.close(fd)
+    return None
+
+
+def claim_serving(data_dir: Path, channels: Iterable[Channel]) -> list[int]:
+    """Mark, for other processes, each channel (or single chat) whose outbox this process
+    delivers: a command that puts messages in the outbox then knows someone delivers them."""
+    held = [_try_lock(_serving_lock(data_dir, c.name, c.only_chat), 20) for c in channels]
+    return [fd for fd in held if fd is not None]
+
+
+def served_elsewhere(data_dir: Path, channel: str, chat_id: str) -> bool:
+    """Whether a running process delivers the outbox of ``channel`` (or of this one chat)."""
+    for path in (_serving_lock(data_dir, channel, None), _serving_lock(data_dir, channel, chat_id)):
+        if not path.exists():
+            continue
+        fd = _try_lock(path)
+        if fd is None:
+            return True
+        os.close(fd)
+    return False

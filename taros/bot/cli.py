@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from taros.bot import cli_officers
+from taros.bot import cli_officers, cli_reports
 from taros.bot.app import App
 from taros.bot.config import ConfigError, Settings
 from taros.bot.identity import parse_channel_id
@@ -38,7 +38,18 @@ def _parser() -> argparse.ArgumentParser:
         help="speak as this identity (default console:warga)",
     )
     sub.add_parser("check", help="validate the configuration and say what is enabled")
+    nlu = sub.add_parser(
+        "nlu",
+        help="what the bot understands of a message, as JSON (no database needed)",
+    )
+    nlu.add_argument("text", nargs="?", help="the message to read")
+    nlu.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="read one message per line on stdin and write one JSON object per line",
+    )
     cli_officers.add_parser(sub)
+    cli_reports.add_parsers(sub)
     return parser
 
 
@@ -61,8 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(settings))
         if args.command == "check":
             return asyncio.run(_check(settings))
-        if args.command in ("officer", "reporter"):
+        if args.command == "nlu":
+            return _nlu(args, settings)
+        if args.command in ("officer", "reporter", "block", "unblock"):
             return asyncio.run(cli_officers.run(args, settings))
+        if args.command in ("digest", "export"):
+            return asyncio.run(cli_reports.run(args, settings))
     except KeyboardInterrupt:
         return 130
     except ValueError as exc:
@@ -91,14 +106,51 @@ async def _chat(settings: Settings, identity: str) -> int:
 
 
 async def _run(settings: Settings) -> int:
-    if settings.telegram_token or settings.whatsapp:
+    if settings.telegram_token:
+        if settings.whatsapp:
+            print(
+                "taros: TAROS_WHATSAPP is not served by this build; serving Telegram only.",
+                file=sys.stderr,
+            )
+        return await _serve_telegram(settings)
+    if settings.whatsapp:
         print(
-            "taros: TAROS_TELEGRAM_TOKEN / TAROS_WHATSAPP are set, but this build serves the "
-            "console only; unset them to run on the console.",
+            "taros: TAROS_WHATSAPP is set, but this build serves Telegram and the console only; "
+            "unset it to run on the console.",
             file=sys.stderr,
         )
         return 2
     return await _console(settings, "console:warga", timers=True)
+
+
+async def _serve_telegram(settings: Settings) -> int:
+    """Serve Telegram (with the dispatcher and the timers) until SIGINT or SIGTERM, then
+    close everything cleanly: what was received is committed, what was committed is in the
+    outbox for the next start."""
+    import signal
+
+    from taros.channels.telegram import TelegramChannel, TelegramUnavailable
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    app = await App.open(settings)
+    try:
+        app.add_channel(TelegramChannel.from_settings(settings))
+        await app.start(timers=True)
+        mode = "webhook" if settings.telegram_webhook_url else "long polling"
+        print(f"taros: serving Telegram ({mode}); Ctrl-C or SIGTERM stops.", file=sys.stderr)
+        await stop.wait()
+    except TelegramUnavailable as exc:
+        print(f"taros: telegram: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+        await app.close()
+    return 0
 
 
 async def _check(settings: Settings) -> int:
@@ -112,6 +164,32 @@ async def _check(settings: Settings) -> int:
         + (" telegram" if settings.telegram_token else "")
         + (" whatsapp" if settings.whatsapp else "")
     )
+    return 0
+
+
+def _nlu(args: argparse.Namespace, settings: Settings) -> int:
+    """``taros nlu "teks"`` / ``taros nlu --jsonl``: the understanding as JSON, one object per
+    message. Reads no database; the time zone is ``TAROS_TZ``."""
+    import io
+    import json
+    from datetime import datetime
+
+    from taros.conversations.understanding import Understander  # only this command needs it
+
+    if args.jsonl == (args.text is not None):
+        print('taros nlu: give one message ("teks") or --jsonl, not both', file=sys.stderr)
+        return 2
+    understander = Understander(settings.tz)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8")
+    lines = (
+        (raw.decode("utf-8", errors="replace").rstrip("\r\n") for raw in sys.stdin.buffer)
+        if args.jsonl
+        else iter([args.text])
+    )
+    for line in lines:
+        understood = understander.understand(line, datetime.now(settings.tz))
+        print(json.dumps(understood.to_json(), ensure_ascii=False), flush=args.jsonl)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 
 from taros.bot.app import App
 from taros.bot.config import Settings
@@ -10,9 +11,11 @@ from taros.bot.identity import parse_channel_id
 from taros.bot.officers import (
     ROLES,
     add_officer,
+    block_sender,
     list_officers,
     remove_officer,
     reveal_reporter,
+    unblock_sender,
 )
 
 
@@ -27,6 +30,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     verbs.add_parser("list", help="the registered officers")
     remove = verbs.add_parser("remove", help="take away the officer interface")
     remove.add_argument("identity", metavar="CHANNEL:ID")
+    block = sub.add_parser("block", help="stop reading a sender (anti-prank; audited)")
+    block.add_argument("identity", metavar="CHANNEL:ID")
+    block.add_argument("--days", type=int, default=30, help="how long (default 30)")
+    block.add_argument("--reason", default="admin", help="why (kept in the audit log)")
+    unblock = sub.add_parser("unblock", help="lift a block (audited)")
+    unblock.add_argument("identity", metavar="CHANNEL:ID")
     reporter = sub.add_parser(
         "reporter", help="who sent a report (admins only; every look-up is audited)"
     )
@@ -40,6 +49,21 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     app = await App.open(settings)
     try:
         now = app.clock.now()
+        if args.command == "block":
+            who = parse_channel_id(args.identity)
+            if not 0 < args.days <= 3650:
+                raise ValueError("--days must be between 1 and 3650")
+            until = now + timedelta(days=args.days)
+            await block_sender(app.db, who, until=until, reason=args.reason, now=now, actor="cli")
+            print(f"blocked {who} until {until.astimezone(settings.tz):%Y-%m-%d %H:%M %Z}")
+            return 0
+        if args.command == "unblock":
+            who = parse_channel_id(args.identity)
+            if not await unblock_sender(app.db, who, now=now, actor="cli"):
+                print(f"{who} was not blocked")
+                return 1
+            print(f"unblocked {who}")
+            return 0
         if args.command == "reporter":
             admin = parse_channel_id(args.as_admin)
             found = await reveal_reporter(app.db, args.number, admin, now=now)

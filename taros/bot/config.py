@@ -36,6 +36,10 @@ class Settings:
     draft_expiry: timedelta = timedelta(hours=24)
     max_evidence_bytes: int = 20 * 1024 * 1024
     max_evidence_items: int = 10
+    messages_per_minute: int = 20
+    tickets_per_day: int = 5
+    prank_strikes: int = 3
+    block_days: int = 30
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -103,6 +107,14 @@ class Settings:
             max_evidence_items=_positive_int(
                 get("TAROS_MAX_EVIDENCE_ITEMS", "10"), "TAROS_MAX_EVIDENCE_ITEMS"
             ),
+            messages_per_minute=_positive_int(
+                get("TAROS_MESSAGES_PER_MINUTE", "20"), "TAROS_MESSAGES_PER_MINUTE"
+            ),
+            tickets_per_day=_positive_int(
+                get("TAROS_TICKETS_PER_DAY", "5"), "TAROS_TICKETS_PER_DAY"
+            ),
+            prank_strikes=_positive_int(get("TAROS_PRANK_STRIKES", "3"), "TAROS_PRANK_STRIKES"),
+            block_days=_positive_int(get("TAROS_BLOCK_DAYS", "30"), "TAROS_BLOCK_DAYS"),
             extra={k: v for k, v in env.items() if k.startswith("TAROS_")},
         )
 

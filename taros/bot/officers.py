@@ -133,3 +133,35 @@ async def reveal_reporter(
         return rows
 
     return await db.write(job)
+
+
+async def block_sender(
+    db: Database, who: ChannelId, *, until: datetime, reason: str, now: datetime, actor: str
+) -> None:
+    """Put a sender on the block list (anti-prank), audited."""
+
+    async def job(conn: aiosqlite.Connection) -> None:
+        await conn.execute(
+            "INSERT INTO blocks(channel, external_id, until, reason, created_at, created_by)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, external_id) DO UPDATE SET"
+            " until = excluded.until, reason = excluded.reason,"
+            " created_at = excluded.created_at, created_by = excluded.created_by",
+            (who.channel, who.id, to_db(until), reason, to_db(now), actor),
+        )
+        await audit(
+            conn, actor, "block", {"sender": str(who), "until": to_db(until), "reason": reason}, now
+        )
+
+    await db.write(job)
+
+
+async def unblock_sender(db: Database, who: ChannelId, *, now: datetime, actor: str) -> bool:
+    async def job(conn: aiosqlite.Connection) -> bool:
+        cursor = await conn.execute(
+            "DELETE FROM blocks WHERE channel = ? AND external_id = ?", (who.channel, who.id)
+        )
+        if cursor.rowcount:
+            await audit(conn, actor, "unblock", {"sender": str(who)}, now)
+        return cursor.rowcount > 0
+
+    return await db.write(job)

@@ -9,6 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from taros.bot.clock import from_db, to_db
+from taros.conversations.guard import Block
 from taros.conversations.messages import ChatKey
 from taros.conversations.ports import Officer, Prompt, TicketDetail, TicketEvent
 from taros.conversations.privacy import masked_identity
@@ -22,7 +23,7 @@ _DETAIL = (
     " r.pseudonym, t.channel, t.chat_id,"
     " (SELECT COUNT(*) FROM evidence e WHERE e.ticket_id = t.id),"
     " (SELECT i.external_id FROM identities i WHERE i.reporter_id = t.reporter_id"
-    "  AND i.channel = t.channel ORDER BY i.created_at LIMIT 1)"
+    "  AND i.channel = t.channel ORDER BY i.created_at LIMIT 1), t.reporter_id"
     " FROM tickets t JOIN reporters r ON r.id = t.reporter_id"
 )
 
@@ -83,6 +84,7 @@ def _detail(row: aiosqlite.Row, events: tuple[TicketEvent, ...] = ()) -> TicketD
         reporter_chat=row[22],
         evidence_count=row[23],
         events=events,
+        reporter_id=row[25],
     )
 
 
@@ -140,3 +142,30 @@ async def pending_prompt(conn: aiosqlite.Connection, key: ChatKey) -> Prompt | N
     ) as cursor:
         row = await cursor.fetchone()
     return None if row is None else Prompt(row[0], row[1], row[2], row[3], from_db(row[4]))
+
+
+async def strike_count(conn: aiosqlite.Connection, reporter_id: int) -> int:
+    async with conn.execute(
+        "SELECT COUNT(*) FROM strikes WHERE reporter_id = ?", (reporter_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def tickets_since(
+    conn: aiosqlite.Connection, channel: str, sender_id: str, since: datetime
+) -> int:
+    async with conn.execute(
+        "SELECT COUNT(*) FROM tickets t JOIN identities i ON i.reporter_id = t.reporter_id"
+        " WHERE i.channel = ? AND i.external_id = ? AND t.created_at >= ?",
+        (channel, sender_id, to_db(since)),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def active_blocks(conn: aiosqlite.Connection, now: datetime) -> dict[tuple[str, str], Block]:
+    async with conn.execute(
+        "SELECT channel, external_id, until, reason FROM blocks WHERE until > ?", (to_db(now),)
+    ) as cursor:
+        return {(r[0], r[1]): Block(from_db(r[2]), r[3]) for r in await cursor.fetchall()}

@@ -19,6 +19,7 @@ from taros.bot import queries
 from taros.bot.clock import from_db, to_db
 from taros.bot.database import Database
 from taros.bot.ticket_ops import apply_op
+from taros.conversations.guard import Block
 from taros.conversations.messages import ChatKey, Media, Option, Outbound
 from taros.conversations.ports import (
     Changes,
@@ -65,7 +66,9 @@ def outbound_to_json(outbound: Outbound) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-def outbound_from_json(channel: str, chat_id: str, payload: str) -> Outbound:
+def outbound_from_json(
+    channel: str, chat_id: str, payload: str, outbox_id: int | None = None
+) -> Outbound:
     raw = json.loads(payload)
     media = raw.get("media")
     return Outbound(
@@ -75,6 +78,7 @@ def outbound_from_json(channel: str, chat_id: str, payload: str) -> Outbound:
         options=tuple(Option(str(i), str(label)) for i, label in raw.get("options", [])),
         media=Media(Path(media["path"]), media["mime"], media.get("caption")) if media else None,
         locale=raw.get("locale", "id"),
+        outbox_id=outbox_id,
     )
 
 
@@ -296,9 +300,7 @@ class SqliteStore:
             row = await cursor.fetchone()
         return TicketRef(ticket_id, number, row[0] if row else "")
 
-    async def enqueue_in(
-        self, conn: aiosqlite.Connection, outbound: Outbound, stamp: str
-    ) -> int:
+    async def enqueue_in(self, conn: aiosqlite.Connection, outbound: Outbound, stamp: str) -> int:
         """Put ``outbound`` in the outbox inside the caller's transaction."""
         return await self._enqueue(conn, outbound, stamp)
 
@@ -386,6 +388,17 @@ class SqliteStore:
     async def pending_prompt(self, key: ChatKey) -> Prompt | None:
         return await self.db.read(lambda conn: queries.pending_prompt(conn, key))
 
+    async def strike_count(self, reporter_id: int) -> int:
+        return await self.db.read(lambda conn: queries.strike_count(conn, reporter_id))
+
+    async def tickets_since(self, channel: str, sender_id: str, since: datetime) -> int:
+        return await self.db.read(
+            lambda conn: queries.tickets_since(conn, channel, sender_id, since)
+        )
+
+    async def active_blocks(self, now: datetime) -> dict[tuple[str, str], Block]:
+        return await self.db.read(lambda conn: queries.active_blocks(conn, now))
+
     # --- outbox --------------------------------------------------------------------------
 
     async def pending_outbox(
@@ -416,7 +429,7 @@ class SqliteStore:
             return [
                 OutboxRow(
                     id=row[0],
-                    outbound=outbound_from_json(row[1], row[2], row[3]),
+                    outbound=outbound_from_json(row[1], row[2], row[3], row[0]),
                     attempts=row[4],
                     next_attempt_at=from_db(row[5]) if row[5] else None,
                 )

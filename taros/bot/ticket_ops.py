@@ -4,14 +4,19 @@ the audit trail (``ticket_events``)."""
 
 from __future__ import annotations
 
+import json
+
 import aiosqlite
 
+from taros.bot.clock import to_db
 from taros.conversations.ports import (
     Assign,
+    BlockReporter,
     ClearPrompt,
     Resolved,
     SetPrompt,
     StatusChange,
+    Strike,
     TicketNote,
     TicketOp,
 )
@@ -65,6 +70,14 @@ async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None
             "DELETE FROM reporter_prompts WHERE channel = ? AND chat_id = ?",
             (op.key.channel, op.key.chat_id),
         )
+    elif isinstance(op, Strike):
+        await conn.execute(
+            "INSERT INTO strikes(reporter_id, ticket_id, at, actor) VALUES (?, ?, ?, ?)",
+            (op.reporter_id, op.ticket_id, stamp, op.actor),
+        )
+        await _event(conn, op.ticket_id, stamp, op.actor, "strike", None, None, None)
+    elif isinstance(op, BlockReporter):
+        await block_reporter(conn, op, stamp)
     elif isinstance(op, Resolved):
         await conn.execute(
             "UPDATE tickets SET resolved_ok = ? WHERE id = ?", (int(op.ok), op.ticket_id)
@@ -122,4 +135,28 @@ async def _event(
         "INSERT INTO ticket_events(ticket_id, at, actor, kind, from_status, to_status, note)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (ticket_id, stamp, actor, kind, from_status, to_status, note),
+    )
+
+
+async def block_reporter(conn: aiosqlite.Connection, op: BlockReporter, stamp: str) -> None:
+    """Block every identity of the reporter (a number and its @lid alike), audited."""
+    async with conn.execute(
+        "SELECT channel, external_id FROM identities WHERE reporter_id = ?", (op.reporter_id,)
+    ) as cursor:
+        identities = await cursor.fetchall()
+    for channel, external_id in identities:
+        await conn.execute(
+            "INSERT INTO blocks(channel, external_id, until, reason, created_at, created_by)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, external_id) DO UPDATE SET"
+            " until = excluded.until, reason = excluded.reason,"
+            " created_at = excluded.created_at, created_by = excluded.created_by",
+            (channel, external_id, to_db(op.until), op.reason, stamp, op.actor),
+        )
+    await conn.execute(
+        "INSERT INTO audit_log(at, actor, action, detail) VALUES (?, ?, 'block', ?)",
+        (
+            stamp,
+            op.actor,
+            json.dumps({"reporter": op.reporter_id, "until": to_db(op.until), "reason": op.reason}),
+        ),
     )

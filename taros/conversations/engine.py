@@ -17,12 +17,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from taros.conversations import prompts
 from taros.conversations.commands import parse_command
+from taros.conversations.guard import BlockList, RateLimiter, Verdict
 from taros.conversations.i18n import _, current_locale, use_locale
 from taros.conversations.intake import Intake
 from taros.conversations.messages import ChatKey, Inbound, Outbound
 from taros.conversations.officer_desk import OfficerDesk
-from taros.conversations.ports import CommitOutcome, CommitResult, Store, Timer
+from taros.conversations.ports import BlockReporter, CommitOutcome, CommitResult, Store, Timer
 from taros.conversations.state import Conversation
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ class Handled(StrEnum):
     DUPLICATE = "duplicate"
     STALE = "stale"
     FAILED = "failed"
+    LIMITED = "limited"  # over the sender's rate limit: not read
+    BLOCKED = "blocked"  # the sender is on the block list: not read
 
 
 class FailureNotifier(Protocol):
@@ -56,6 +60,8 @@ class Engine:
         on_outbox: Callable[[tuple[int, ...]], None] | None = None,
         notifier: FailureNotifier | None = None,
         desk: OfficerDesk | None = None,
+        limiter: RateLimiter | None = None,
+        blocks: BlockList | None = None,
     ) -> None:
         self.store = store
         self.intake = intake
@@ -63,6 +69,9 @@ class Engine:
         self.on_outbox = on_outbox
         self.notifier = notifier
         self.desk = desk
+        self.limiter = limiter
+        self.blocks = blocks
+        self._notices: set[asyncio.Task[None]] = set()
         self._queues: dict[ChatKey, deque[tuple[_Item, asyncio.Future[Handled]]]] = {}
         self._workers: set[asyncio.Task[None]] = set()
         self.processed = 0
@@ -73,6 +82,13 @@ class Engine:
     def submit(self, item: _Item) -> asyncio.Future[Handled]:
         """Queue a message (or a fired timer) behind the others of its chat."""
         future: asyncio.Future[Handled] = asyncio.get_running_loop().create_future()
+        if isinstance(item, Inbound) and self.limiter is not None:
+            verdict = self.limiter.check((item.channel, item.sender_id), self.clock.now())
+            if verdict != Verdict.ALLOW:
+                if verdict == Verdict.NOTICE:
+                    self._notice(item, prompts.rate_limited)
+                future.set_result(Handled.LIMITED)
+                return future
         key = item.key
         queue = self._queues.get(key)
         if queue is None:
@@ -91,8 +107,8 @@ class Engine:
 
     async def idle(self) -> None:
         """Wait until every queued message has been handled."""
-        while self._workers:
-            await asyncio.gather(*list(self._workers), return_exceptions=True)
+        while self._workers or self._notices:
+            await asyncio.gather(*self._workers, *self._notices, return_exceptions=True)
 
     @property
     def backlog(self) -> int:
@@ -130,6 +146,8 @@ class Engine:
                 await self._apologise(item)
             return Handled.FAILED
         self.processed += 1
+        if isinstance(result, Handled):
+            return result
         if result is None:
             return Handled.DUPLICATE
         if result.outcome == CommitOutcome.DUPLICATE:
@@ -149,10 +167,18 @@ class Engine:
             locale = await self.store.reporter_locale(item.channel, item.sender_id)
         return Conversation(key=item.key, locale=locale)
 
-    async def _process_inbound(self, msg: Inbound) -> CommitResult | None:
+    async def _process_inbound(self, msg: Inbound) -> CommitResult | Handled | None:
+        now = self.clock.now()
+        if self.blocks is not None:
+            sender = (msg.channel, msg.sender_id)
+            block = await self.blocks.get(sender, now)
+            if block is not None:
+                if self.blocks.should_remind(sender, now):
+                    tz = self.intake.settings.tz
+                    self._notice(msg, lambda: prompts.blocked_notice(block.until, tz))
+                return Handled.BLOCKED
         if msg.attachments and await self.store.is_processed(msg.channel, msg.message_id):
             return None  # a redelivered file is not downloaded again
-        now = self.clock.now()
         conv = await self._conversation(msg)
         officer = None
         if self.desk is not None and conv.draft is None and not starts_report(msg):
@@ -162,7 +188,10 @@ class Engine:
                 changes = await self.desk.on_inbound(officer, msg, now)
             else:
                 changes = await self.intake.on_inbound(conv, msg, now)
-        return await self.store.apply(changes, now)
+        result = await self.store.apply(changes, now)
+        if self.blocks is not None and any(isinstance(op, BlockReporter) for op in changes.ops):
+            self.blocks.invalidate()
+        return result
 
     async def _process_timer(self, timer: Timer) -> CommitResult:
         now = self.clock.now()
@@ -171,17 +200,29 @@ class Engine:
             changes = await self.intake.on_timer(conv, timer, now)
         return await self.store.apply(changes, now)
 
+    def _notice(self, msg: Inbound, text: Callable[[], str]) -> None:
+        """Tell the sender something outside the dialogue (rate limit, block), in the
+        background: the caller does not wait for it."""
+        task = asyncio.create_task(self._send_notice(msg, text))
+        self._notices.add(task)
+        task.add_done_callback(self._notices.discard)
+
     async def _apologise(self, msg: Inbound) -> None:
+        await self._send_notice(
+            msg,
+            lambda: _("Sorry, something went wrong on our side. Please send your message again."),
+        )
+
+    async def _send_notice(self, msg: Inbound, text: Callable[[], str]) -> None:
         if self.notifier is None:
             return
         locale = await self._safe_locale(msg)
         with use_locale(locale):
-            text = _("Sorry, something went wrong on our side. Please send your message again.")
-            reply = Outbound(msg.channel, msg.chat_id, text, locale=current_locale())
+            reply = Outbound(msg.channel, msg.chat_id, text(), locale=current_locale())
         try:
             ids = await self.notifier.enqueue([reply], self.clock.now())
         except Exception:
-            log.exception("could not queue the apology", extra={"chat": str(msg.key)})
+            log.exception("could not queue a notice", extra={"chat": str(msg.key)})
             return
         if self.on_outbox is not None:
             self.on_outbox(tuple(ids))

@@ -29,3 +29,19 @@ def format_day(moment: datetime, tz: ZoneInfo, locale: str | None = None) -> str
 
 def format_number(value: float, locale: str | None = None) -> str:
     return format_decimal(value, locale=locale or current_locale())
+
+
+def format_span(
+    start: datetime, end: datetime | None, tz: ZoneInfo, locale: str | None = None
+) -> str:
+    """``Jumat, 27 November 2026 05.00–10.00 WIB`` for a span within a day; a moment when the
+    end is unknown or on another day."""
+    lang = locale or current_locale()
+    first, last = start.astimezone(tz), end.astimezone(tz) if end is not None else None
+    if last is None or last.date() != first.date() or last <= first:
+        return format_moment(start, tz, lang)
+    zone = get_timezone_name(first, "short", locale=_ZONE_LOCALE.get(lang, lang))
+    day = format_date(first, "full", locale=lang)
+    since = format_time(first, "short", locale=lang)
+    until = format_time(last, "short", locale=lang)
+    return f"{day} {since}–{until} {zone}"

@@ -12,7 +12,7 @@ import logging
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -81,6 +81,7 @@ class IntakeSettings:
     draft_expiry: timedelta = timedelta(hours=24)
     max_evidence_items: int = 10
     max_evidence_bytes: int = 20 * 1024 * 1024
+    tickets_per_day: int = 5
 
 
 @dataclass(slots=True)
@@ -152,7 +153,11 @@ class Intake:
         if command is not None:
             await self._command(turn, command, msg, changes)
         elif conv.step == Step.IDLE or conv.draft is None:
-            if not await self.follow_up.answer(turn, msg, changes):
+            if await self.follow_up.answer(turn, msg, changes):
+                pass
+            elif msg.chosen_option is not None:  # a button of a report already finished
+                turn.say(_("That button is no longer active. Type /mulai to start a report."))
+            else:
                 await self._start(turn, msg)
         else:
             await self._answer(turn, msg, changes)
@@ -355,6 +360,8 @@ class Intake:
             draft.prefilled.append("location")
         if prefill.incident_time is not None:
             draft.incident_time = prefill.incident_time.isoformat()
+            if prefill.incident_time_end is not None:
+                draft.incident_time_end = prefill.incident_time_end.isoformat()
             draft.prefilled.append("time")
         if prefill.chronology and len(prefill.chronology.strip()) >= MIN_CHRONOLOGY:
             draft.chronology = prefill.chronology.strip()[:MAX_CHRONOLOGY]
@@ -387,7 +394,7 @@ class Intake:
                 draft.kecamatan_code = draft.desa_code = draft.address = None
                 draft.outside_garut = False
             if "time" in draft.prefilled:
-                draft.incident_time = None
+                draft.incident_time = draft.incident_time_end = None
             draft.prefilled.clear()
             turn.say(_("All right, let us go through it step by step."))
             self._ask_next(turn)
@@ -847,10 +854,7 @@ class Intake:
         offered = {o.id for o in conv.options}
         options = [*conv.options, *(o for o in extra if o.id not in offered)]
         conv.options = options
-        last = turn.replies[-1]
-        turn.replies[-1] = Outbound(
-            last.channel, last.chat_id, last.text, tuple(options), last.media, last.locale
-        )
+        turn.replies[-1] = replace(turn.replies[-1], options=tuple(options))
 
     def _skip(self, turn: Turn) -> None:
         conv = turn.conv
@@ -897,6 +901,14 @@ class Intake:
         conv = turn.conv
         draft = conv.draft
         assert draft is not None
+        limit = self.settings.tickets_per_day
+        sent = await self.store.tickets_since(
+            msg.channel, msg.sender_id, turn.now - timedelta(days=1)
+        )
+        if sent >= limit:
+            turn.say(prompts.too_many_reports(limit))
+            self._show_summary(turn)
+            return
         category = self.categories.get(draft.category or "") or self.categories["lainnya"]
         draft.category = category.code
         way = route(category.code, draft.kecamatan_code)

@@ -108,6 +108,7 @@ class Outbound:
     options: tuple[Option, ...] = ()
     media: Media | None = None
     locale: str = "id"
+    outbox_id: int | None = None  # set by the dispatcher: the durable id of this message
 
     @property
     def key(self) -> ChatKey:

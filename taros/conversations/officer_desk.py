@@ -9,28 +9,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from taros.conversations import officer_text, prompts
 from taros.conversations.categories import Categories
+from taros.conversations.formatting import format_moment
 from taros.conversations.i18n import _, current_locale, ngettext, use_locale
 from taros.conversations.messages import ChatKey, Inbound, Media, Option, Outbound
 from taros.conversations.places import Gazetteer
 from taros.conversations.ports import (
     Assign,
+    BlockReporter,
     Changes,
     Officer,
     SetPrompt,
     StatusChange,
     Store,
+    Strike,
     TicketDetail,
     TicketNote,
 )
 from taros.conversations.routing import normalise_unit
 from taros.conversations.text import normalise
 
+PRANK = frozenset({"iseng", "prank", "palsu", "bohong", "hoax", "hoaks"})
 PAGE_SIZE = 10
 MAX_RELAY = 2000
 ORDER = {"baru": 0, "diverifikasi": 1, "diproses": 2, "selesai": 3}
@@ -84,6 +88,8 @@ _NUMBER = re.compile(r"^\s*([A-Za-z]{2,6}[-\s]?\d{4}[-\s]?\d{1,5})\b\s*(.*)$", r
 class DeskSettings:
     tz: ZoneInfo
     ticket_prefix: str = "GRT"
+    prank_strikes: int = 3
+    block_for: timedelta = timedelta(days=30)
 
 
 class DigestSource(Protocol):
@@ -226,6 +232,7 @@ class OfficerDesk:
                 % {"number": ticket.number, "status": prompts.status_label(ticket.status)}
             )
             return
+        prank = target == "ditolak" and bool(note) and normalise(note or "").split()[0] in PRANK
         work.changes.ops.append(
             StatusChange(ticket.id, ticket.status, target, work.officer.actor, note)
         )
@@ -234,6 +241,39 @@ class OfficerDesk:
             % {"number": ticket.number, "status": prompts.status_label(target)}
         )
         self._tell_reporter_status(work, ticket, target, note)
+        if prank:
+            await self._strike(work, ticket)
+
+    async def _strike(self, work: _Work, ticket: TicketDetail) -> None:
+        """A prank counts against the reporter; at the limit every identity of theirs is
+        blocked, and they are told why and until when."""
+        limits = self.settings
+        strikes = await self.store.strike_count(ticket.reporter_id) + 1
+        work.changes.ops.append(Strike(ticket.reporter_id, ticket.id, work.officer.actor))
+        if strikes < limits.prank_strikes:
+            work.say(
+                _("Strike %(n)d of %(limit)d recorded for %(who)s.")
+                % {
+                    "n": strikes,
+                    "limit": limits.prank_strikes,
+                    "who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked),
+                }
+            )
+            return
+        until = work.now + limits.block_for
+        work.changes.ops.append(
+            BlockReporter(ticket.reporter_id, until, "prank", work.officer.actor)
+        )
+        work.say(
+            _("%(who)s is blocked until %(until)s after %(n)d prank reports.")
+            % {
+                "who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked),
+                "until": format_moment(until, limits.tz),
+                "n": strikes,
+            }
+        )
+        with use_locale(ticket.locale):
+            work.reporter(ticket, prompts.blocked_notice(until, limits.tz), [])
 
     def _tell_reporter_status(
         self, work: _Work, ticket: TicketDetail, status: str, note: str | None

@@ -105,6 +105,7 @@ class TicketDetail:
     reporter_chat: str
     evidence_count: int
     events: tuple[TicketEvent, ...] = ()
+    reporter_id: int = 0  # internal key, never shown
 
     @property
     def is_open(self) -> bool:
@@ -158,7 +159,28 @@ class Resolved:
     ok: bool
 
 
-TicketOp = StatusChange | Assign | TicketNote | SetPrompt | ClearPrompt | Resolved
+@dataclass(frozen=True, slots=True)
+class Strike:
+    """A report rejected as a prank counts against its reporter."""
+
+    reporter_id: int
+    ticket_id: int
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlockReporter:
+    """Block every identity of a reporter until ``until``."""
+
+    reporter_id: int
+    until: datetime
+    reason: str
+    actor: str
+
+
+TicketOp = (
+    StatusChange | Assign | TicketNote | SetPrompt | ClearPrompt | Resolved | Strike | BlockReporter
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,3 +275,7 @@ class Store(Protocol):
     ) -> list[TicketDetail]: ...
 
     async def pending_prompt(self, key: ChatKey) -> Prompt | None: ...
+
+    async def strike_count(self, reporter_id: int) -> int: ...
+
+    async def tickets_since(self, channel: str, sender_id: str, since: datetime) -> int: ...

@@ -20,6 +20,7 @@ class Prefill:
     outside_garut: bool = False
     chronology: str | None = None
     incident_time: datetime | None = None
+    incident_time_end: datetime | None = None  # set when only a span is known ("tadi pagi")
     urgent: bool = False
     language: str | None = None  # "id", "su" or "en" when the text shows it clearly
 

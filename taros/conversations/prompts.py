@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from taros.conversations.categories import Categories
-from taros.conversations.formatting import format_moment
+from taros.conversations.formatting import format_moment, format_span
 from taros.conversations.i18n import _, current_locale, ngettext, pgettext
 from taros.conversations.messages import Option
 from taros.conversations.places import Gazetteer
@@ -67,9 +67,15 @@ def understood_line(
     if "location" in draft.prefilled:
         line += " " + _("at %(place)s") % {"place": location_summary(gazetteer, draft)}
     if "time" in draft.prefilled and draft.incident_time:
-        moment = datetime.fromisoformat(draft.incident_time)
-        line += ", " + format_moment(moment, tz)
+        line += ", " + incident_when(draft, tz)
     return line
+
+
+def incident_when(draft: Draft, tz: ZoneInfo) -> str:
+    assert draft.incident_time is not None
+    start = datetime.fromisoformat(draft.incident_time)
+    end = datetime.fromisoformat(draft.incident_time_end) if draft.incident_time_end else None
+    return format_span(start, end, tz)
 
 
 def help_text() -> str:
@@ -201,8 +207,7 @@ def summary_text(draft: Draft, categories: Categories, gazetteer: Gazetteer, tz:
         "• " + _("Place: %(place)s") % {"place": location_summary(gazetteer, draft)},
     ]
     if draft.incident_time:
-        moment = datetime.fromisoformat(draft.incident_time)
-        lines.append("• " + _("When: %(when)s") % {"when": format_moment(moment, tz)})
+        lines.append("• " + _("When: %(when)s") % {"when": incident_when(draft, tz)})
     lines += [
         "• " + _("What happened: %(story)s") % {"story": chronology},
         "• " + _("Evidence: %(evidence)s") % {"evidence": evidence},
@@ -236,3 +241,27 @@ def invalid_example(step_name: str) -> str:
         "evidence": _("Send a photo or file, or type 'selesai' or 'tidak ada'."),
     }
     return examples.get(step_name, _("Choose one of the numbers shown."))
+
+
+def blocked_notice(until: datetime, tz: ZoneInfo) -> str:
+    return _(
+        "Your number is blocked from this service until %(until)s, because several of your "
+        "reports were found to be pranks. In an emergency, call 110."
+    ) % {"until": format_moment(until, tz)}
+
+
+def rate_limited() -> str:
+    return _(
+        "You are sending messages very fast. Please wait a minute; messages sent meanwhile are "
+        "not read. In an emergency, call 110."
+    )
+
+
+def too_many_reports(limit: int) -> str:
+    return ngettext(
+        "You have already sent %(n)d report in the last 24 hours. Please wait before sending "
+        "another; your draft is kept. In an emergency, call 110.",
+        "You have already sent %(n)d reports in the last 24 hours. Please wait before sending "
+        "another; your draft is kept. In an emergency, call 110.",
+        limit,
+    ) % {"n": limit}

@@ -52,6 +52,7 @@ class Draft:
     outside_garut: bool = False
     chronology: str | None = None
     incident_time: str | None = None
+    incident_time_end: str | None = None
     evidence: list[EvidenceItem] = field(default_factory=list)
     evidence_done: bool = False
     urgent: bool = False

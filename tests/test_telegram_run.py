@@ -1,0 +1,81 @@
+"""``taros run`` with a Telegram token: the real command, as a process, against the fake Bot
+API server; it serves until SIGTERM and then exits cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from fake_bot_api import FakeBotApi
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as server:
+        yield server
+
+
+async def _taros_run(
+    tmp_path: Path, fake: FakeBotApi, token: str
+) -> tuple[asyncio.subprocess.Process, Path]:
+    log = tmp_path / "stderr.txt"
+    env = {
+        **os.environ,
+        "TAROS_DATA_DIR": str(tmp_path / "data"),
+        "TAROS_TELEGRAM_TOKEN": token,
+        "TAROS_TELEGRAM_API_URL": fake.url,
+        "TAROS_LOG_LEVEL": "DEBUG",
+    }
+    with log.open("wb") as err:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "taros.bot.cli",
+            "run",
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=err,
+        )
+    return process, log
+
+
+async def test_taros_run_serves_telegram_until_sigterm(tmp_path: Path, fake: FakeBotApi) -> None:
+    process, log = await _taros_run(tmp_path, fake, fake.token)
+    try:
+        await fake.wait_for(lambda: fake.calls_of("getUpdates"), 60, "taros run to poll")
+        fake.text(31337, "/start")
+        await fake.reply(31337, "Laporan Anda tentang apa")
+        seen = len(fake.bot_texts(31337))
+        fake.press_option(31337, "uang_palsu")
+        await fake.reply(31337, "Di mana kejadiannya", after=seen)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    output = log.read_text()
+    assert "serving Telegram (long polling)" in output
+    assert fake.token not in output
+    assert fake.token.split(":")[1] not in output
+    assert (tmp_path / "data" / "taros.db").exists()
+
+
+async def test_taros_run_refuses_a_rejected_token(tmp_path: Path, fake: FakeBotApi) -> None:
+    wrong = "111:not-the-token"
+    process, log = await _taros_run(tmp_path, fake, wrong)
+    try:
+        assert await asyncio.wait_for(process.wait(), 60) == 2
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    output = log.read_text()
+    assert "rejected TAROS_TELEGRAM_TOKEN" in output
+    assert "not-the-token" not in output
