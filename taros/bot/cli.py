@@ -13,6 +13,7 @@ from taros.bot import cli_officers, cli_reports
 from taros.bot.app import App
 from taros.bot.config import ConfigError, Settings
 from taros.bot.identity import parse_channel_id
+from taros.bot.serve import platform_channels, serve
 from taros.channels.console import ConsoleChannel
 
 
@@ -106,51 +107,15 @@ async def _chat(settings: Settings, identity: str) -> int:
 
 
 async def _run(settings: Settings) -> int:
-    if settings.telegram_token:
-        if settings.whatsapp:
-            print(
-                "taros: TAROS_WHATSAPP is not served by this build; serving Telegram only.",
-                file=sys.stderr,
-            )
-        return await _serve_telegram(settings)
-    if settings.whatsapp:
+    factories = platform_channels(settings)
+    if settings.whatsapp and not any(f.__name__ == "whatsapp" for f in factories):
         print(
-            "taros: TAROS_WHATSAPP is set, but this build serves Telegram and the console only; "
-            "unset it to run on the console.",
-            file=sys.stderr,
+            "taros: TAROS_WHATSAPP is set, but this build has no WhatsApp channel.", file=sys.stderr
         )
         return 2
+    if factories:
+        return await serve(settings, factories)
     return await _console(settings, "console:warga", timers=True)
-
-
-async def _serve_telegram(settings: Settings) -> int:
-    """Serve Telegram (with the dispatcher and the timers) until SIGINT or SIGTERM, then
-    close everything cleanly: what was received is committed, what was committed is in the
-    outbox for the next start."""
-    import signal
-
-    from taros.channels.telegram import TelegramChannel, TelegramUnavailable
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for signum in signals:
-        loop.add_signal_handler(signum, stop.set)
-    app = await App.open(settings)
-    try:
-        app.add_channel(TelegramChannel.from_settings(settings))
-        await app.start(timers=True)
-        mode = "webhook" if settings.telegram_webhook_url else "long polling"
-        print(f"taros: serving Telegram ({mode}); Ctrl-C or SIGTERM stops.", file=sys.stderr)
-        await stop.wait()
-    except TelegramUnavailable as exc:
-        print(f"taros: telegram: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        for signum in signals:
-            loop.remove_signal_handler(signum)
-        await app.close()
-    return 0
 
 
 async def _check(settings: Settings) -> int:

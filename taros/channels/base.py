@@ -20,6 +20,11 @@ from taros.conversations.messages import Inbound, Option, Outbound
 InboundHandler = Callable[[Inbound], Awaitable[object]]
 
 
+class ChannelUnavailable(RuntimeError):
+    """A configured channel cannot start (credentials refused, platform unreachable); the
+    message tells the operator what to do."""
+
+
 class DeliveryError(Exception):
     """Base of what :meth:`Channel.send` may raise."""
 

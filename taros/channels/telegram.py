@@ -37,7 +37,7 @@ from telegram import (
 from telegram import error as tg
 from telegram.ext import Application, ApplicationBuilder
 
-from taros.channels.base import InboundHandler, Permanent, Transient
+from taros.channels.base import ChannelUnavailable, InboundHandler, Permanent, Transient
 from taros.channels.telegram_albums import AlbumBuffer
 from taros.channels.telegram_chores import Chores
 from taros.channels.telegram_inbound import (
@@ -74,7 +74,7 @@ TELEGRAM_OVERALL = Rate(30.0, 30)  # Telegram: about 30 messages a second
 TELEGRAM_PER_CHAT = Rate(1.0, 3)  # about one a second per chat; short bursts are tolerated
 
 
-class TelegramUnavailable(RuntimeError):
+class TelegramUnavailable(ChannelUnavailable):
     """The channel cannot start: the token was rejected or the Bot API is unreachable."""
 
 
