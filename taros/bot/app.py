@@ -18,6 +18,7 @@ from taros.bot.digest import Digest, DigestScheduler
 from taros.bot.dispatcher import Dispatcher
 from taros.bot.evidence_files import EvidenceFiles
 from taros.bot.media import MediaStore
+from taros.bot.retention import Retention
 from taros.bot.sla import SlaWatcher
 from taros.bot.store import SqliteStore
 from taros.bot.timers import TimerScheduler
@@ -52,6 +53,7 @@ class App:
     sla: SlaWatcher
     digest: Digest
     digests: DigestScheduler
+    retention: Retention
     channels: dict[str, Channel] = field(default_factory=dict)
     serving: list[int] = field(default_factory=list)  # held locks, see claim_serving
 
@@ -148,6 +150,13 @@ class App:
             sla,
             digest,
             digests,
+            Retention(
+                db,
+                settings.media_dir,
+                clock,
+                evidence_days=settings.evidence_retention_days,
+                identity_days=settings.identity_retention_days,
+            ),
             channels,
         )
 
@@ -163,6 +172,7 @@ class App:
             self.serving = claim_serving(self.settings.data_dir, self.channels.values())
             await self.timers.start()
             await self.sla.start()
+            await self.retention.start()
             await self.digests.start()
         for channel in self.channels.values():
             await channel.start(self.engine.handle)
@@ -175,6 +185,7 @@ class App:
                 log.exception("channel %s did not stop cleanly", channel.name)
         await self.timers.stop()
         await self.sla.stop()
+        await self.retention.stop()
         await self.digests.stop()
         await self.engine.idle()
         await self.dispatcher.stop()

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SUPPORTED_LOCALES = ("id", "en", "su")
+LOG_FORMATS = ("keyvalue", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(ValueError):
@@ -40,6 +42,12 @@ class Settings:
     tickets_per_day: int = 5
     prank_strikes: int = 3
     block_days: int = 30
+    evidence_retention_days: int = 365
+    identity_retention_days: int = 730
+    http_listen: str | None = None  # TAROS_HTTP: /healthz and /metrics; unset: no server
+    health_outbox_seconds: int = 300  # /healthz fails when a reply waits longer than this
+    log_format: str = "keyvalue"  # or "json"
+    log_level: str = "WARNING"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -115,6 +123,22 @@ class Settings:
             ),
             prank_strikes=_positive_int(get("TAROS_PRANK_STRIKES", "3"), "TAROS_PRANK_STRIKES"),
             block_days=_positive_int(get("TAROS_BLOCK_DAYS", "30"), "TAROS_BLOCK_DAYS"),
+            evidence_retention_days=_positive_int(
+                get("TAROS_EVIDENCE_RETENTION_DAYS", "365"), "TAROS_EVIDENCE_RETENTION_DAYS"
+            ),
+            identity_retention_days=_positive_int(
+                get("TAROS_IDENTITY_RETENTION_DAYS", "730"), "TAROS_IDENTITY_RETENTION_DAYS"
+            ),
+            http_listen=_listen(get("TAROS_HTTP", ""), "TAROS_HTTP", "127.0.0.1:8080")
+            if get("TAROS_HTTP", "").strip()
+            else None,
+            health_outbox_seconds=_positive_int(
+                get("TAROS_HEALTH_OUTBOX_SECONDS", "300"), "TAROS_HEALTH_OUTBOX_SECONDS"
+            ),
+            log_format=_choice(
+                get("TAROS_LOG_FORMAT", ""), "TAROS_LOG_FORMAT", LOG_FORMATS, "keyvalue"
+            ),
+            log_level=_choice(get("TAROS_LOG_LEVEL", ""), "TAROS_LOG_LEVEL", LOG_LEVELS, "WARNING"),
             extra={k: v for k, v in env.items() if k.startswith("TAROS_")},
         )
 
@@ -131,12 +155,25 @@ def _webhook_url(raw: str) -> str | None:
     return url
 
 
-def _listen(raw: str) -> str:
-    text = raw.strip() or "127.0.0.1:8443"
+def _listen(
+    raw: str, name: str = "TAROS_TELEGRAM_LISTEN", example: str = "127.0.0.1:8443"
+) -> str:
+    text = raw.strip() or example
     match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[\w.\-]+):(\d{1,5})", text)
     if not match or not 0 < int(match[2]) < 65536:
-        raise ConfigError(f"TAROS_TELEGRAM_LISTEN={raw!r} must be HOST:PORT, e.g. 127.0.0.1:8443")
+        raise ConfigError(f"{name}={raw!r} must be HOST:PORT, e.g. {example}")
     return text
+
+
+def _choice(raw: str, name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of ``choices`` (``default`` when unset), matched without regard to case."""
+    value = raw.strip()
+    if not value:
+        return default
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name}={raw!r} must be one of {', '.join(choices)}")
 
 
 def _secret(raw: str) -> str | None:

@@ -9,6 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from taros.bot.clock import from_db, to_db
+from taros.conversations.duplicates import OpenTicket
 from taros.conversations.guard import Block
 from taros.conversations.messages import ChatKey
 from taros.conversations.ports import Officer, Prompt, TicketDetail, TicketEvent
@@ -169,3 +170,14 @@ async def active_blocks(conn: aiosqlite.Connection, now: datetime) -> dict[tuple
         "SELECT channel, external_id, until, reason FROM blocks WHERE until > ?", (to_db(now),)
     ) as cursor:
         return {(r[0], r[1]): Block(from_db(r[2]), r[3]) for r in await cursor.fetchall()}
+
+
+async def open_tickets_like(
+    conn: aiosqlite.Connection, category: str, since: datetime
+) -> list[OpenTicket]:
+    async with conn.execute(
+        "SELECT id, number, desa_code, lat, lon FROM tickets WHERE category = ?"
+        " AND status NOT IN ('selesai', 'ditolak') AND created_at >= ? ORDER BY id LIMIT 200",
+        (category, to_db(since)),
+    ) as cursor:
+        return [OpenTicket(r[0], r[1], r[2], r[3], r[4]) for r in await cursor.fetchall()]

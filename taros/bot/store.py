@@ -19,6 +19,7 @@ from taros.bot import queries
 from taros.bot.clock import from_db, to_db
 from taros.bot.database import Database
 from taros.bot.ticket_ops import apply_op
+from taros.conversations.duplicates import OpenTicket
 from taros.conversations.guard import Block
 from taros.conversations.messages import ChatKey, Media, Option, Outbound
 from taros.conversations.ports import (
@@ -252,8 +253,9 @@ class SqliteStore:
         cursor = await conn.execute(
             "INSERT INTO tickets(number, year, seq, reporter_id, channel, chat_id, category,"
             " unit, polsek, status, kecamatan_code, desa_code, address, lat, lon, outside_garut,"
-            " chronology, incident_time, urgent, locale, created_at, updated_at, due_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " chronology, incident_time, urgent, locale, created_at, updated_at, due_at,"
+            " duplicate_of)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 number,
                 year,
@@ -277,6 +279,7 @@ class SqliteStore:
                 stamp,
                 stamp,
                 to_db(new.due_at),
+                new.duplicate_of,
             ),
         )
         ticket_id = cursor.lastrowid
@@ -294,6 +297,12 @@ class SqliteStore:
             " VALUES (?, ?, 'reporter', 'created', 'baru', NULL)",
             (ticket_id, stamp),
         )
+        if new.duplicate_of is not None:
+            await conn.execute(
+                "INSERT INTO ticket_events(ticket_id, at, actor, kind, note)"
+                " SELECT ?, ?, 'system', 'linked', number FROM tickets WHERE id = ?",
+                (ticket_id, stamp, new.duplicate_of),
+            )
         async with conn.execute(
             "SELECT pseudonym FROM reporters WHERE id = ?", (reporter_id,)
         ) as cursor:
@@ -387,6 +396,9 @@ class SqliteStore:
 
     async def pending_prompt(self, key: ChatKey) -> Prompt | None:
         return await self.db.read(lambda conn: queries.pending_prompt(conn, key))
+
+    async def open_tickets_like(self, category: str, since: datetime) -> list[OpenTicket]:
+        return await self.db.read(lambda conn: queries.open_tickets_like(conn, category, since))
 
     async def strike_count(self, reporter_id: int) -> int:
         return await self.db.read(lambda conn: queries.strike_count(conn, reporter_id))

@@ -9,10 +9,12 @@ import json
 import aiosqlite
 
 from taros.bot.clock import to_db
+from taros.bot.retention import erase_reporter
 from taros.conversations.ports import (
     Assign,
     BlockReporter,
     ClearPrompt,
+    EraseReporter,
     Resolved,
     SetPrompt,
     StatusChange,
@@ -78,6 +80,12 @@ async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None
         await _event(conn, op.ticket_id, stamp, op.actor, "strike", None, None, None)
     elif isinstance(op, BlockReporter):
         await block_reporter(conn, op, stamp)
+    elif isinstance(op, EraseReporter):
+        await erase_reporter(conn, op.key.channel, op.sender_id, stamp)
+        await conn.execute(
+            "DELETE FROM conversations WHERE channel = ? AND chat_id = ?",
+            (op.key.channel, op.key.chat_id),
+        )
     elif isinstance(op, Resolved):
         await conn.execute(
             "UPDATE tickets SET resolved_ok = ? WHERE id = ?", (int(op.ok), op.ticket_id)

@@ -20,10 +20,12 @@ ALIASES: dict[str, str] = {
     "bahasa": "bahasa",
     "language": "bahasa",
     "basa": "bahasa",
+    "hapusdata": "hapusdata",
+    "forgetme": "hapusdata",
 }
 # Words that are commands only with a slash: as bare words they are ordinary speech
 # ("tolong" = "help me!", "lapor" = "I want to report ...").
-SLASH_ONLY = {"tolong", "start", "lapor", "cancel", "help", "language", "basa"}
+SLASH_ONLY = {"tolong", "start", "lapor", "cancel", "help", "language", "basa", "forgetme"}
 
 _COMMAND = re.compile(r"^\s*(/?)([A-Za-z]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 _TICKET = re.compile(r"\b([A-Za-z]{2,6})\s*[-/ ]?\s*(\d{4})\s*[-/ ]?\s*(\d{1,5})\b")
@@ -50,7 +52,7 @@ def parse_command(text: str) -> Command | None:
     if not slash:
         if word in SLASH_ONLY:
             return None
-        if name in ("mulai", "batal", "bantuan") and args:
+        if name in ("mulai", "batal", "bantuan", "hapusdata") and args:
             return None
         if name == "status" and args and parse_ticket_number(args) is None:
             return None

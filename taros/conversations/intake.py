@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from taros.conversations import officer_text, prompts
 from taros.conversations.categories import Categories
 from taros.conversations.commands import Command, parse_command, parse_ticket_number
+from taros.conversations.duplicates import WITHIN, find_similar
 from taros.conversations.follow_up import PROMPT_LIFETIME, FollowUp
 from taros.conversations.formatting import format_moment, format_number
 from taros.conversations.i18n import LOCALES, _, current_locale, ngettext, use_locale
@@ -35,6 +36,7 @@ from taros.conversations.messages import (
 from taros.conversations.places import Gazetteer, PlaceMatch
 from taros.conversations.ports import (
     Changes,
+    EraseReporter,
     NewTicket,
     Store,
     TicketDetail,
@@ -152,6 +154,8 @@ class Intake:
         command = parse_command(msg.text) if msg.text and not msg.attachments else None
         if command is not None:
             await self._command(turn, command, msg, changes)
+        elif conv.step == Step.ERASE_CONFIRM:
+            self._on_erase(turn, msg, changes)
         elif conv.step == Step.IDLE or conv.draft is None:
             if await self.follow_up.answer(turn, msg, changes):
                 pass
@@ -231,6 +235,11 @@ class Intake:
                 self._reask(turn)
         elif cmd.name == "bahasa":
             self._language(turn, cmd.args, changes)
+        elif cmd.name == "hapusdata":
+            if conv.step not in (Step.IDLE, Step.ERASE_CONFIRM):
+                conv.resume = conv.step
+            text, options = prompts.erase_question()
+            turn.ask(Step.ERASE_CONFIRM, text, options)
 
     async def _status(self, turn: Turn, args: str, msg: Inbound) -> None:
         if not args.strip():
@@ -459,6 +468,9 @@ class Intake:
             turn.ask(step, text, options)
         elif step == Step.CANCEL_CONFIRM:
             text, options = prompts.cancel_question()
+            turn.ask(step, text, options)
+        elif step == Step.ERASE_CONFIRM:
+            text, options = prompts.erase_question()
             turn.ask(step, text, options)
         elif step in (Step.LOCATION_CONFIRM, Step.LOCATION_CHOOSE):
             self._ask_place_again(turn)
@@ -875,6 +887,24 @@ class Intake:
         turn.say(_("Skipped."))
         self._after_answer(turn)
 
+    def _on_erase(self, turn: Turn, msg: Inbound, changes: Changes) -> None:
+        conv = turn.conv
+        answer = self._chosen(conv, msg) or _yes_no(msg.text)
+        if answer == prompts.YES:
+            changes.ops.append(EraseReporter(conv.key, msg.sender_id))
+            self._drop_draft(conv)
+            turn.say(prompts.erased())
+        elif answer == prompts.NO:
+            turn.say(_("Nothing was deleted."))
+            if conv.draft is not None:
+                conv.step = conv.resume or Step.CATEGORY
+                conv.resume = None
+                self._reask(turn)
+            else:
+                self._drop_draft(conv)
+        else:
+            self._invalid(turn, _("Please answer yes or no."))
+
     def _confirm_cancel(self, turn: Turn) -> None:
         conv = turn.conv
         if conv.step != Step.CANCEL_CONFIRM:
@@ -914,6 +944,9 @@ class Intake:
         way = route(category.code, draft.kecamatan_code)
         due = turn.now + timedelta(hours=self.settings.sla_hours)
         locale = current_locale()
+        similar = find_similar(
+            draft, await self.store.open_tickets_like(category.code, turn.now - WITHIN)
+        )
         turn.ticket = NewTicket(
             draft=draft,
             unit=way.unit,
@@ -921,6 +954,7 @@ class Intake:
             locale=locale,
             created_at=turn.now,
             due_at=due,
+            duplicate_of=similar.id if similar else None,
         )
         recipients = await self.store.officers(
             units=way.units, roles=("kapolres",) if draft.urgent else ()
@@ -936,6 +970,11 @@ class Intake:
                     "Officers will follow it up within %(hours)d hours (by %(due)s).\n"
                     "Check its progress at any time: /status %(number)s"
                 ) % {"number": ticket.number, "hours": sla, "due": format_moment(due, tz)}
+                if similar is not None:
+                    text += "\n" + _(
+                        "A similar report (%(other)s) is already being handled; yours was added "
+                        "to it, and your evidence still counts."
+                    ) % {"other": similar.number}
                 replies = [Outbound(key.channel, key.chat_id, text, locale=locale)]
             detail = draft_detail(ticket, draft, way, locale, key, masked, now, due)
             for officer in recipients:
@@ -943,6 +982,10 @@ class Intake:
                     continue
                 with use_locale(None):
                     notice = officer_text.new_ticket_notice(detail, categories, gazetteer, tz)
+                    if similar is not None:
+                        notice += "\n" + _("Possibly the same as %(other)s.") % {
+                            "other": similar.number
+                        }
                     replies.append(
                         Outbound(
                             officer.channel, officer.external_id, notice, locale=current_locale()

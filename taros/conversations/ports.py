@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from taros.conversations.duplicates import OpenTicket
 from taros.conversations.messages import ChatKey, Outbound
 from taros.conversations.state import Conversation, Draft
 
@@ -38,6 +39,7 @@ class NewTicket:
     locale: str
     created_at: datetime
     due_at: datetime
+    duplicate_of: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,14 @@ class BlockReporter:
     actor: str
 
 
+@dataclass(frozen=True, slots=True)
+class EraseReporter:
+    """The reporter asked to be forgotten (``/hapusdata``)."""
+
+    key: ChatKey
+    sender_id: str
+
+
 TicketOp = (
     StatusChange | Assign | TicketNote | SetPrompt | ClearPrompt | Resolved | Strike | BlockReporter
 )
@@ -277,5 +287,7 @@ class Store(Protocol):
     async def pending_prompt(self, key: ChatKey) -> Prompt | None: ...
 
     async def strike_count(self, reporter_id: int) -> int: ...
+
+    async def open_tickets_like(self, category: str, since: datetime) -> list[OpenTicket]: ...
 
     async def tickets_since(self, channel: str, sender_id: str, since: datetime) -> int: ...

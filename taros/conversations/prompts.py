@@ -87,6 +87,7 @@ def help_text() -> str:
         "/batal - cancel the report you are writing\n"
         "/status NUMBER - check your report, e.g. /status GRT-2026-00001\n"
         "/bahasa id|su|en - change the language\n"
+        "/hapusdata - delete your data\n"
         "/bantuan - this help\n"
         "Emergency: call 110."
     )
@@ -153,6 +154,22 @@ def cancel_question() -> tuple[str, list[Option]]:
         Option(YES, _("Yes, cancel it")),
         Option(NO, _("No, continue")),
     ]
+
+
+def erase_question() -> tuple[str, list[Option]]:
+    return _(
+        "Delete your data? This deletes: your number and its link to your reports, the "
+        "evidence of your finished reports, and this conversation. Reports still in progress "
+        "are followed up until they are finished; then their evidence is deleted too. The "
+        "report numbers stay, without anything that identifies you."
+    ), [Option(YES, _("Yes, delete my data")), Option(NO, _("No, keep it"))]
+
+
+def erased() -> str:
+    return _(
+        "Your data has been deleted. Reports still in progress will be finished and then "
+        "their evidence deleted. Type /mulai whenever you want to report again."
+    )
 
 
 def summary_options() -> list[Option]:

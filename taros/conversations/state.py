@@ -26,6 +26,7 @@ class Step(StrEnum):
     CANCEL_CONFIRM = "cancel_confirm"
     PREFILL_CONFIRM = "prefill_confirm"
     LANGUAGE = "language"
+    ERASE_CONFIRM = "erase_confirm"
 
 
 @dataclass(slots=True)

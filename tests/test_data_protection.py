@@ -1,0 +1,122 @@
+"""UU 27/2022: a reporter can be forgotten, and data is not kept longer than needed."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import timedelta
+
+from support import Harness, texts
+
+from taros.bot.identity import ChannelId
+from taros.bot.officers import add_officer
+from taros.channels.recording import file_attachment
+
+STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."
+
+
+async def report(bot: Harness, chat: str, photo: bytes) -> str:
+    for line in ["halo", "1", "Cibatu", STORY]:
+        await bot.send(line, chat=chat)
+    await bot.send(attachments=(file_attachment(photo),), chat=chat)
+    await bot.send("selesai", chat=chat)
+    found = re.search(r"GRT-\d{4}-\d{5}", texts(await bot.send("1", chat=chat)))
+    assert found
+    return found.group()
+
+
+async def setup(bot: Harness) -> tuple[str, str]:
+    await add_officer(
+        bot.app.db,
+        ChannelId("test", "reskrim"),
+        name="Asep",
+        role="officer",
+        unit="SATRESKRIM",
+        now=bot.clock.now(),
+    )
+    closed = await report(bot, "ani", b"photo of a closed case")
+    still_open = await report(bot, "ani", b"photo of an open case")
+    await bot.send(f"/status {closed} selesai", chat="reskrim")
+    return closed, still_open
+
+
+async def test_hapusdata_explains_asks_and_forgets(bot: Harness) -> None:
+    closed, still_open = await setup(bot)
+    question = await bot.send("/hapusdata", chat="ani")
+    said = texts(question)
+    assert "Hapus data Anda?" in said
+    assert "bukti dari laporan yang sudah selesai" in said
+    assert [o.label for o in question[-1].options] == [
+        "Ya, hapus data saya",
+        "Tidak, jangan dihapus",
+    ]
+    assert "Data Anda sudah dihapus" in texts(await bot.send("1", chat="ani"))
+
+    assert await bot.query("SELECT * FROM identities WHERE external_id = 'ani'") == []
+    evidence = await bot.query(
+        "SELECT t.number FROM evidence e JOIN tickets t ON t.id = e.ticket_id ORDER BY t.id"
+    )
+    assert evidence == [(still_open,)]  # the open report keeps its evidence
+    chats = dict(await bot.query("SELECT number, chat_id FROM tickets"))
+    assert chats == {closed: "", still_open: "ani"}
+    assert await bot.query("SELECT COUNT(*) FROM conversations WHERE chat_id = 'ani'") == [(0,)]
+    assert await bot.query("SELECT action FROM audit_log WHERE action = 'reporter.erase'") == [
+        ("reporter.erase",)
+    ]
+    # the open report is still worked, and the reporter still told, until it closes
+    await bot.send(f"/status {still_open} proses", chat="reskrim")
+    assert f"Perkembangan laporan {still_open}" in texts(bot.channel.to("ani")[-1:])
+    await bot.send(f"/status {still_open} selesai", chat="reskrim")
+    await bot.app.retention.purge()
+    assert await bot.query("SELECT COUNT(*) FROM evidence") == [(0,)]
+    assert dict(await bot.query("SELECT number, chat_id FROM tickets")) == {
+        closed: "",
+        still_open: "",
+    }
+    # what is left of the reports is pseudonymous
+    assert await bot.query("SELECT COUNT(*) FROM tickets") == [(2,)]
+
+
+async def test_saying_no_deletes_nothing_and_continues(bot: Harness) -> None:
+    await bot.send("halo")
+    await bot.send("1")
+    assert "Hapus data Anda?" in texts(await bot.send("/hapusdata"))
+    back = texts(await bot.send("tidak"))
+    assert "Tidak ada yang dihapus" in back
+    assert "Di mana kejadiannya?" in back
+
+
+async def test_evidence_expires_a_year_after_closing_and_files_are_collected(
+    bot: Harness,
+) -> None:
+    closed, still_open = await setup(bot)
+    bot.clock.advance(timedelta(days=366))
+    for path in bot.app.settings.media_dir.glob("??/*"):
+        os.utime(path, (time.time() - 3 * 86400, time.time() - 3 * 86400))
+    done = await bot.app.retention.purge()
+    assert done["evidence_expired"] == 1
+    assert done["files_deleted"] == 1
+    left = await bot.query("SELECT t.number FROM evidence e JOIN tickets t ON t.id = e.ticket_id")
+    assert left == [(still_open,)]
+    assert len(list(bot.app.settings.media_dir.glob("??/*"))) == 1
+
+
+async def test_inactive_reporters_become_pseudonymous(bot: Harness) -> None:
+    closed, still_open = await setup(bot)
+    await bot.send(f"/status {still_open} selesai", chat="reskrim")
+    bot.clock.advance(timedelta(days=731))
+    done = await bot.app.retention.purge()
+    assert done["identities_pseudonymised"] >= 1
+    assert await bot.query("SELECT * FROM identities WHERE external_id = 'ani'") == []
+    assert await bot.query("SELECT COUNT(*) FROM tickets") == [(2,)]
+
+
+async def test_a_file_of_a_draft_in_progress_is_kept(bot: Harness) -> None:
+    for line in ["halo", "1", "Cibatu", STORY]:
+        await bot.send(line)
+    await bot.send(attachments=(file_attachment(b"draft photo"),))
+    for path in bot.app.settings.media_dir.glob("??/*"):
+        os.utime(path, (time.time() - 3 * 86400, time.time() - 3 * 86400))
+    bot.clock.advance(timedelta(days=3))
+    assert (await bot.app.retention.purge())["files_deleted"] == 0

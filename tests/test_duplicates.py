@@ -1,0 +1,90 @@
+"""Reports of one incident are linked: same category, near each other, within 48 hours."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from support import Harness, texts
+
+from taros.bot.identity import ChannelId
+from taros.bot.officers import add_officer
+from taros.conversations.duplicates import distance_metres
+from taros.conversations.messages import Location
+
+STORY = "Ada orang belanja pakai uang palsu pecahan 100 ribu di warung sekitar sini."
+
+
+async def report(bot: Harness, chat: str, place: str | Location, topic: str = "1") -> str:
+    await bot.send("halo", chat=chat)
+    await bot.send(topic, chat=chat)
+    if isinstance(place, Location):
+        await bot.send(location=place, chat=chat)
+    else:
+        await bot.send(place, chat=chat)
+    await bot.send(STORY, chat=chat)
+    await bot.send("tidak ada", chat=chat)
+    return texts(await bot.send("1", chat=chat))
+
+
+def number(text: str) -> str:
+    found = re.search(r"GRT-\d{4}-\d{5}", text)
+    assert found
+    return found.group()
+
+
+async def test_a_second_report_in_the_same_desa_is_linked(bot: Harness) -> None:
+    await add_officer(
+        bot.app.db,
+        ChannelId("test", "reskrim"),
+        name="Asep",
+        role="officer",
+        unit="SATRESKRIM",
+        now=bot.clock.now(),
+    )
+    first = number(await report(bot, "ani", "Ds. Sukamaju Kec. Cilawu"))
+    bot.clock.advance(timedelta(hours=3))
+    second = await report(bot, "budi", "desa sukamaju cilawu")
+    assert f"Laporan serupa ({first}) sudah ditangani" in second
+    assert "bukti Anda tetap dihitung" in second
+    assert f"Kemungkinan sama dengan {first}" in texts(bot.channel.to("reskrim")[-1:])
+    rows = await bot.query("SELECT number, duplicate_of FROM tickets ORDER BY id")
+    assert rows[1][1] is not None and rows[0][1] is None
+    linked = await bot.query("SELECT note FROM ticket_events WHERE kind = 'linked'")
+    assert linked == [(first,)]
+
+
+@pytest.mark.parametrize(
+    ("second_place", "hours", "topic", "linked"),
+    [
+        (Location(-7.2850, 107.8990), 2, "1", True),  # about 300 m away
+        (Location(-7.3010, 107.8990), 2, "1", False),  # about 2 km away
+        (Location(-7.2850, 107.8990), 49, "1", False),  # too late
+        (Location(-7.2850, 107.8990), 2, "3", False),  # another category
+    ],
+)
+async def test_pins_are_linked_only_near_soon_and_alike(
+    bot: Harness, second_place: Location, hours: int, topic: str, linked: bool
+) -> None:
+    first_pin = Location(-7.2823, 107.8990)
+    assert 250 < distance_metres(-7.2823, 107.8990, -7.2850, 107.8990) < 350
+    first = number(await report(bot, "ani", first_pin))
+    bot.clock.advance(timedelta(hours=hours))
+    second = await report(bot, "budi", second_place, topic=topic)
+    assert (f"Laporan serupa ({first})" in second) == linked
+
+
+async def test_a_closed_ticket_is_not_linked(bot: Harness) -> None:
+    await add_officer(
+        bot.app.db,
+        ChannelId("test", "reskrim"),
+        name="Asep",
+        role="officer",
+        unit="SATRESKRIM",
+        now=bot.clock.now(),
+    )
+    first = number(await report(bot, "ani", "Ds. Sukamaju Kec. Cilawu"))
+    await bot.send(f"/status {first} selesai", chat="reskrim")
+    second = await report(bot, "budi", "desa sukamaju cilawu")
+    assert "Laporan serupa" not in second
