@@ -90,7 +90,7 @@ async def test_saying_no_deletes_nothing_and_continues(bot: Harness) -> None:
 async def test_evidence_expires_a_year_after_closing_and_files_are_collected(
     bot: Harness,
 ) -> None:
-    closed, still_open = await setup(bot)
+    _closed, still_open = await setup(bot)
     bot.clock.advance(timedelta(days=366))
     for path in bot.app.settings.media_dir.glob("??/*"):
         os.utime(path, (time.time() - 3 * 86400, time.time() - 3 * 86400))
@@ -103,7 +103,7 @@ async def test_evidence_expires_a_year_after_closing_and_files_are_collected(
 
 
 async def test_inactive_reporters_become_pseudonymous(bot: Harness) -> None:
-    closed, still_open = await setup(bot)
+    _closed, still_open = await setup(bot)
     await bot.send(f"/status {still_open} selesai", chat="reskrim")
     bot.clock.advance(timedelta(days=731))
     done = await bot.app.retention.purge()

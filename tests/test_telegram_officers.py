@@ -1,0 +1,111 @@
+"""Officers and the Kapolres on Telegram: a citizen's report reaches the unit's officer, who
+works it through diproses to selesai; the citizen is told each time and answers the closing
+question with a button; the Kapolres gets the digest text and chart."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from fake_bot_api import FakeBotApi
+from test_telegram import Served, bot, fake, report, say  # noqa: F401 - bot, fake: fixtures
+
+from taros.bot.identity import ChannelId
+from taros.bot.officers import add_officer
+
+CITIZEN, OFFICER, KAPOLRES = 5001, 7001, 7009
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def test_an_officer_works_a_report_to_the_end_on_telegram(
+    bot: Served,  # noqa: F811 - the fixture imported above
+    fake: FakeBotApi,  # noqa: F811
+) -> None:
+    now = bot.app.clock.now()
+    await add_officer(
+        bot.app.db,
+        ChannelId("telegram", str(OFFICER)),
+        name="Bripka Asep",
+        role="officer",
+        unit="SATRESKRIM",
+        now=now,
+    )
+    await add_officer(
+        bot.app.db,
+        ChannelId("telegram", str(KAPOLRES)),
+        name="AKBP Kapolres",
+        role="kapolres",
+        unit=None,
+        now=now,
+    )
+    number = await report(fake, CITIZEN)
+    notice = await fake.reply(OFFICER, f"Laporan baru {number}")
+    assert "Kec. Cibatu" in notice and "Pelapor #" in notice
+    assert str(CITIZEN) not in notice
+
+    await say(fake, OFFICER, f"/status {number} proses tim menuju lokasi", "sekarang diproses")
+    told = await fake.reply(CITIZEN, f"Perkembangan laporan {number}: diproses")
+    assert "tim menuju lokasi" in told
+
+    await say(fake, OFFICER, f"/status {number} selesai pelaku diamankan", "sekarang selesai")
+    await fake.reply(CITIZEN, "Apakah masalah Anda sudah tertangani?")
+    closing = fake.bot_messages(CITIZEN)[-1]
+    labels = [b["text"] for row in closing["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Ya, sudah", "Belum"]
+    seen = len(fake.bot_texts(CITIZEN))
+    fake.press_option(CITIZEN, "closing:yes")
+    await fake.reply(CITIZEN, "Terima kasih atas konfirmasinya", after=seen)
+    rows = await bot.query("SELECT status, resolved_ok FROM tickets WHERE number = ?", (number,))
+    assert rows == [("selesai", 1)]
+
+    seen_photos = len(fake.calls_of("sendPhoto"))
+    await say(fake, KAPOLRES, "/digest", "Ringkasan harian")
+    await fake.wait_for(lambda: len(fake.calls_of("sendPhoto")) > seen_photos, what="chart")
+    chart = fake.calls_of("sendPhoto")[-1]
+    assert str(chart.params.get("chat_id")) == str(KAPOLRES)
+
+
+def test_taros_digest_send_delivers_over_telegram(tmp_path: Path) -> None:
+    import asyncio
+
+    async def scenario() -> None:
+        async with FakeBotApi() as server:
+            env = {
+                **os.environ,
+                "TAROS_DATA_DIR": str(tmp_path / "data"),
+                "TAROS_TELEGRAM_TOKEN": server.token,
+                "TAROS_TELEGRAM_API_URL": server.url,
+            }
+
+            def taros(*args: str) -> subprocess.CompletedProcess[str]:
+                return subprocess.run(
+                    [sys.executable, "-m", "taros.bot.cli", *args],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    cwd=ROOT,
+                )
+
+            added = await asyncio.to_thread(
+                taros,
+                "officer",
+                "add",
+                f"telegram:{KAPOLRES}",
+                "--name",
+                "Kapolres",
+                "--role",
+                "kapolres",
+            )
+            assert added.returncode == 0, added.stderr
+            sent = await asyncio.to_thread(taros, "digest", "--send")
+            assert sent.returncode == 0, sent.stdout + sent.stderr
+            text = await server.reply(KAPOLRES, "Ringkasan harian")
+            assert re.search(r"\d{4}", text)
+            await server.wait_for(lambda: server.calls_of("sendPhoto"), what="the chart")
+            assert server.token not in sent.stdout + sent.stderr
+
+    asyncio.run(scenario())
