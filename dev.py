@@ -40,7 +40,7 @@ def ensure_environment() -> None:
             "-m",
             "pip",
             "install",
-            "--quiet",
+            "-qq",  # errors only: the machine's pip configuration warns about every package
             "--disable-pip-version-check",
             "-e",
             f"{ROOT}[dev]",
