@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from datetime import UTC, datetime
 from taros.bot.app import App
 from taros.bot.clock import ManualClock
 from taros.bot.config import Settings
-from taros.channels.recording import RecordingChannel, inbound
-from taros.conversations.messages import Inbound, Outbound
+from taros.channels.recording import RecordingChannel, file_attachment, inbound
+from taros.conversations.messages import Inbound, Location, Outbound
 from taros.conversations.prefill import Understander
 
 START = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 09:00 in Garut
@@ -69,6 +70,44 @@ async def running(
         yield Harness(app, channel, clock)
     finally:
         await app.close()
+
+
+TICKET = re.compile(r"GRT-\d{4}-\d{5}")
+STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."
+
+
+async def report(
+    bot: Harness,
+    chat: str = "warga",
+    *,
+    topic: str = "1",
+    place: str | Location = "Cibatu",
+    story: str = STORY,
+    evidence: tuple[bytes, ...] = (),
+) -> str:
+    """A whole intake by one citizen, answered the plain way; returns the confirmation."""
+    for line in ("halo", topic):
+        await bot.send(line, chat=chat)
+    if isinstance(place, Location):
+        await bot.send(location=place, chat=chat)
+    else:
+        await bot.send(place, chat=chat)
+    await bot.send(story, chat=chat)
+    for data in evidence:
+        await bot.send(attachments=(file_attachment(data),), chat=chat)
+    await bot.send("selesai" if evidence else "tidak ada", chat=chat)
+    return texts(await bot.send("1", chat=chat))
+
+
+def ticket_number(text: str) -> str:
+    found = TICKET.search(text)
+    assert found, text
+    return found.group()
+
+
+async def reported(bot: Harness, chat: str = "warga", **how: object) -> str:
+    """The ticket number of a whole intake (see :func:`report`)."""
+    return ticket_number(await report(bot, chat, **how))  # type: ignore[arg-type]
 
 
 def texts(replies: list[Outbound]) -> str:

@@ -5,22 +5,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from support import Harness, running, texts
+from support import STORY, Harness, reported, running, texts
 
 from taros.bot.config import Settings
 from taros.bot.identity import ChannelId
 from taros.bot.officers import add_officer
 from taros.conversations.engine import Handled
-
-STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."
-
-
-async def report(bot: Harness, chat: str) -> str:
-    for line in ["halo", "1", "Cibatu", STORY, "tidak ada"]:
-        await bot.send(line, chat=chat)
-    found = re.search(r"GRT-\d{4}-\d{5}", texts(await bot.send("1", chat=chat)))
-    assert found
-    return found.group()
 
 
 async def test_a_flooder_gets_one_notice_then_silence_and_others_are_untouched(
@@ -43,7 +33,7 @@ async def test_a_flooder_gets_one_notice_then_silence_and_others_are_untouched(
 async def test_a_sixth_report_in_a_day_waits(settings: Settings) -> None:
     async with running(settings) as bot:
         for _ in range(5):
-            await report(bot, "rajin")
+            await reported(bot, "rajin")
             bot.clock.advance(timedelta(minutes=2))
         for line in ["halo", "1", "Cibatu", STORY, "tidak ada"]:
             await bot.send(line, chat="rajin")
@@ -65,7 +55,7 @@ async def test_three_pranks_block_the_reporter_with_a_notice(bot: Harness) -> No
         now=bot.clock.now(),
     )
     for strike in (1, 2, 3):
-        number = await report(bot, "iseng")
+        number = await reported(bot, "iseng")
         reply = texts(await bot.send(f"/status {number} tolak iseng laporan palsu", chat="reskrim"))
         if strike < 3:
             assert f"Peringatan {strike} dari 3" in reply
@@ -97,6 +87,6 @@ async def test_a_plain_rejection_is_no_strike(bot: Harness) -> None:
         unit="SATRESKRIM",
         now=bot.clock.now(),
     )
-    number = await report(bot, "warga")
+    number = await reported(bot, "warga")
     await bot.send(f"/status {number} tolak bukan wewenang polisi", chat="reskrim")
     assert await bot.query("SELECT COUNT(*) FROM strikes") == [(0,)]

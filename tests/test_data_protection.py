@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 from datetime import timedelta
 
-from support import Harness, texts
+from support import STORY, Harness, reported, texts
 
 from taros.bot.identity import ChannelId
 from taros.bot.officers import add_officer
 from taros.channels.recording import file_attachment
-
-STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."
-
-
-async def report(bot: Harness, chat: str, photo: bytes) -> str:
-    for line in ["halo", "1", "Cibatu", STORY]:
-        await bot.send(line, chat=chat)
-    await bot.send(attachments=(file_attachment(photo),), chat=chat)
-    await bot.send("selesai", chat=chat)
-    found = re.search(r"GRT-\d{4}-\d{5}", texts(await bot.send("1", chat=chat)))
-    assert found
-    return found.group()
 
 
 async def setup(bot: Harness) -> tuple[str, str]:
@@ -35,8 +22,8 @@ async def setup(bot: Harness) -> tuple[str, str]:
         unit="SATRESKRIM",
         now=bot.clock.now(),
     )
-    closed = await report(bot, "ani", b"photo of a closed case")
-    still_open = await report(bot, "ani", b"photo of an open case")
+    closed = await reported(bot, "ani", evidence=(b"photo of a closed case",))
+    still_open = await reported(bot, "ani", evidence=(b"photo of an open case",))
     await bot.send(f"/status {closed} selesai", chat="reskrim")
     return closed, still_open
 

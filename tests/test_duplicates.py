@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
-from support import Harness, texts
+from support import Harness, report, texts, ticket_number
 
 from taros.bot.identity import ChannelId
 from taros.bot.officers import add_officer
@@ -14,24 +13,6 @@ from taros.conversations.duplicates import distance_metres
 from taros.conversations.messages import Location
 
 STORY = "Ada orang belanja pakai uang palsu pecahan 100 ribu di warung sekitar sini."
-
-
-async def report(bot: Harness, chat: str, place: str | Location, topic: str = "1") -> str:
-    await bot.send("halo", chat=chat)
-    await bot.send(topic, chat=chat)
-    if isinstance(place, Location):
-        await bot.send(location=place, chat=chat)
-    else:
-        await bot.send(place, chat=chat)
-    await bot.send(STORY, chat=chat)
-    await bot.send("tidak ada", chat=chat)
-    return texts(await bot.send("1", chat=chat))
-
-
-def number(text: str) -> str:
-    found = re.search(r"GRT-\d{4}-\d{5}", text)
-    assert found
-    return found.group()
 
 
 async def test_a_second_report_in_the_same_desa_is_linked(bot: Harness) -> None:
@@ -43,9 +24,9 @@ async def test_a_second_report_in_the_same_desa_is_linked(bot: Harness) -> None:
         unit="SATRESKRIM",
         now=bot.clock.now(),
     )
-    first = number(await report(bot, "ani", "Ds. Sukamaju Kec. Cilawu"))
+    first = ticket_number(await report(bot, "ani", place="Ds. Sukamaju Kec. Cilawu", story=STORY))
     bot.clock.advance(timedelta(hours=3))
-    second = await report(bot, "budi", "desa sukamaju cilawu")
+    second = await report(bot, "budi", place="desa sukamaju cilawu", story=STORY)
     assert f"Laporan serupa ({first}) sudah ditangani" in second
     assert "bukti Anda tetap dihitung" in second
     assert f"Kemungkinan sama dengan {first}" in texts(bot.channel.to("reskrim")[-1:])
@@ -69,9 +50,9 @@ async def test_pins_are_linked_only_near_soon_and_alike(
 ) -> None:
     first_pin = Location(-7.2823, 107.8990)
     assert 250 < distance_metres(-7.2823, 107.8990, -7.2850, 107.8990) < 350
-    first = number(await report(bot, "ani", first_pin))
+    first = ticket_number(await report(bot, "ani", place=first_pin, story=STORY))
     bot.clock.advance(timedelta(hours=hours))
-    second = await report(bot, "budi", second_place, topic=topic)
+    second = await report(bot, "budi", place=second_place, topic=topic, story=STORY)
     assert (f"Laporan serupa ({first})" in second) == linked
 
 
@@ -84,7 +65,7 @@ async def test_a_closed_ticket_is_not_linked(bot: Harness) -> None:
         unit="SATRESKRIM",
         now=bot.clock.now(),
     )
-    first = number(await report(bot, "ani", "Ds. Sukamaju Kec. Cilawu"))
+    first = ticket_number(await report(bot, "ani", place="Ds. Sukamaju Kec. Cilawu", story=STORY))
     await bot.send(f"/status {first} selesai", chat="reskrim")
-    second = await report(bot, "budi", "desa sukamaju cilawu")
+    second = await report(bot, "budi", place="desa sukamaju cilawu", story=STORY)
     assert "Laporan serupa" not in second

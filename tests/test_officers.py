@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from support import Harness, texts
+from support import STORY, TICKET, Harness, reported, texts
 
 from taros.bot.identity import ChannelId
 from taros.bot.officers import RegistryError, add_officer, list_officers, remove_officer
-
-STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."
-TICKET = re.compile(r"GRT-\d{4}-\d{5}")
 
 
 async def register(bot: Harness, chat: str, role: str, unit: str | None, name: str) -> None:
     await add_officer(
         bot.app.db, ChannelId("test", chat), name=name, role=role, unit=unit, now=bot.clock.now()
     )
-
-
-async def report(bot: Harness, chat: str = "warga", place: str = "Cibatu", topic: str = "1") -> str:
-    for line in ["halo", topic, place, STORY, "tidak ada"]:
-        await bot.send(line, chat=chat)
-    found = TICKET.search(texts(await bot.send("1", chat=chat)))
-    assert found
-    return found.group()
 
 
 @pytest.fixture
@@ -40,7 +27,7 @@ async def desk(bot: Harness) -> Harness:
 
 async def test_a_report_reaches_the_unit_and_the_polsek_then_moves_to_done(desk: Harness) -> None:
     bot = desk
-    number = await report(bot)
+    number = await reported(bot)
     notice = texts(bot.channel.to("reskrim"))
     assert f"Laporan baru {number}" in notice
     assert "Kec. Cibatu" in notice
@@ -81,7 +68,7 @@ async def test_a_report_reaches_the_unit_and_the_polsek_then_moves_to_done(desk:
 
 async def test_not_handled_reopens_the_ticket_for_its_unit(desk: Harness) -> None:
     bot = desk
-    number = await report(bot)
+    number = await reported(bot)
     await bot.send(f"/status {number} selesai", chat="reskrim")
     reopened = texts(await bot.send("belum"))
     assert "dibuka kembali" in reopened
@@ -91,7 +78,7 @@ async def test_not_handled_reopens_the_ticket_for_its_unit(desk: Harness) -> Non
 
 async def test_a_relayed_message_and_the_reporters_answer(desk: Harness) -> None:
     bot = desk
-    number = await report(bot, chat="ani")
+    number = await reported(bot, "ani")
     sent = texts(await bot.send(f"/balas {number} Mohon kirim ciri-ciri pelakunya", chat="reskrim"))
     assert "Terkirim ke Pelapor #" in sent
     asked = texts(bot.channel.to("ani")[-1:])
@@ -115,7 +102,7 @@ async def test_a_relayed_message_and_the_reporters_answer(desk: Harness) -> None
 
 async def test_reassigning_to_another_unit_notifies_it(desk: Harness) -> None:
     bot = desk
-    number = await report(bot)
+    number = await reported(bot)
     done = texts(await bot.send(f"/tugaskan {number} satlantas", chat="reskrim"))
     assert "diserahkan ke SATLANTAS" in done
     assert number in texts(bot.channel.to("lantas"))
@@ -127,7 +114,7 @@ async def test_reassigning_to_another_unit_notifies_it(desk: Harness) -> None:
 
 async def test_an_unknown_polsek_routes_to_the_spkt(desk: Harness) -> None:
     bot = desk
-    number = await report(bot, place="Sucinaraja")  # no Polsek of its own
+    number = await reported(bot, place="Sucinaraja")  # no Polsek of its own
     assert number in texts(bot.channel.to("spkt"))
     assert bot.channel.to("cibatu") == []
 
@@ -151,8 +138,8 @@ async def test_the_list_is_per_unit_and_flags_overdue(desk: Harness) -> None:
     from datetime import timedelta
 
     bot = desk
-    first = await report(bot, chat="a")
-    second = await report(bot, chat="b", topic="6", place="Leles")  # kecelakaan -> SATLANTAS
+    first = await reported(bot, "a")
+    second = await reported(bot, "b", topic="6", place="Leles")  # kecelakaan -> SATLANTAS
     mine = texts(await bot.send("/daftar", chat="reskrim"))
     assert first in mine and second not in mine
     everything = texts(await bot.send("/daftar", chat="kapolres"))
@@ -165,7 +152,7 @@ async def test_the_list_is_per_unit_and_flags_overdue(desk: Harness) -> None:
 
 async def test_officer_commands_need_a_registered_officer(desk: Harness) -> None:
     bot = desk
-    number = await report(bot)
+    number = await reported(bot)
     stranger = texts(await bot.send(f"/status {number} selesai", chat="penipu"))
     assert "tidak ditemukan di antara laporan Anda" in stranger
     assert await bot.query("SELECT status FROM tickets") == [("baru",)]
@@ -252,8 +239,8 @@ async def test_the_unit_is_reminded_once_at_three_quarters_of_the_promise(desk: 
     from datetime import timedelta
 
     bot = desk
-    number = await report(bot)
-    answered = await report(bot, chat="budi")
+    number = await reported(bot)
+    answered = await reported(bot, "budi")
     await bot.send(f"/status {answered} proses", chat="reskrim")
     bot.clock.advance(timedelta(hours=17))
     assert await bot.app.sla.remind_due() == 0

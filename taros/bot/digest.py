@@ -10,7 +10,6 @@ at the next start. The reporter never appears: only ticket numbers and counts.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import statistics
@@ -23,6 +22,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 from babel.dates import format_date, format_timedelta
 
+from taros.bot.background import Background
 from taros.bot.clock import Clock, from_db, to_db
 from taros.bot.database import Database
 from taros.bot.digest_chart import ChartData, Series, render_chart
@@ -393,7 +393,7 @@ class Digest:
         return await self.db.read(job)
 
 
-class DigestScheduler:
+class DigestScheduler(Background):
     """Sends the digest to every Kapolres at each daily time (``TAROS_DIGEST_AT``, local).
 
     At start and on each wake, the most recent slot that is due and not yet in ``digests`` is
@@ -401,6 +401,8 @@ class DigestScheduler:
     latest, not every one of a long downtime), never twice. While no Kapolres is registered
     nothing is sent or recorded, so one registered later still gets the day's digest.
     """
+
+    name = "digest scheduler"
 
     def __init__(
         self,
@@ -412,6 +414,7 @@ class DigestScheduler:
         on_outbox: Callable[[tuple[int, ...]], None],
         max_sleep: float = 60.0,
     ) -> None:
+        super().__init__()
         self.digest = digest
         self.clock = clock
         self.times = tuple(sorted(times))
@@ -419,8 +422,6 @@ class DigestScheduler:
         self.on_outbox = on_outbox
         self.max_sleep = max_sleep
         self.passes = 0
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -468,33 +469,13 @@ class DigestScheduler:
         self.on_outbox(tuple(ids))
         return key
 
-    def notify(self) -> None:
-        self._wake.set()
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="digest scheduler")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await self.send_due()
-            except Exception:
-                log.exception("digest scheduler failed; trying again")
+    async def tick(self) -> float:
+        try:
+            await self.send_due()
+        finally:
             self.passes += 1
-            now = self.clock.now()
-            upcoming = self.next_slot(now)
-            sleep = self.max_sleep
-            if upcoming is not None:
-                sleep = min(sleep, max(0.05, (upcoming - now).total_seconds()))
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(sleep):
-                    await self._wake.wait()
+        now = self.clock.now()
+        upcoming = self.next_slot(now)
+        if upcoming is None:
+            return self.max_sleep
+        return min(self.max_sleep, max(0.05, (upcoming - now).total_seconds()))

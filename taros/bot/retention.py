@@ -25,6 +25,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from taros.bot.background import Background
 from taros.bot.clock import Clock, to_db
 from taros.bot.database import Database
 
@@ -80,7 +81,9 @@ async def _forget_closed(conn: aiosqlite.Connection, which: str) -> int:
     return cursor.rowcount
 
 
-class Retention:
+class Retention(Background):
+    name = "retention"
+
     def __init__(
         self,
         db: Database,
@@ -91,13 +94,13 @@ class Retention:
         identity_days: int,
         interval: float = 6 * 3600,
     ) -> None:
+        super().__init__()
         self.db = db
         self.media_dir = media_dir
         self.clock = clock
         self.evidence_for = timedelta(days=evidence_days)
         self.identity_for = timedelta(days=identity_days)
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
 
     async def purge(self) -> dict[str, int]:
         """Apply the policy once; returns what was done, by kind."""
@@ -174,21 +177,6 @@ class Retention:
                 deleted += 1
         return deleted
 
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="retention")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.purge()
-            except Exception:
-                log.exception("retention failed; trying again later")
-            await asyncio.sleep(self.interval)
+    async def tick(self) -> float:
+        await self.purge()
+        return self.interval

@@ -3,8 +3,6 @@ its unit once. Overdue tickets are flagged where officers look (``/daftar``, the
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -12,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from taros.bot.background import Background
 from taros.bot.clock import Clock, from_db, to_db
 from taros.bot.database import Database
 from taros.bot.store import SqliteStore
@@ -24,7 +23,9 @@ log = logging.getLogger(__name__)
 REMIND_AT = 0.75
 
 
-class SlaWatcher:
+class SlaWatcher(Background):
+    name = "SLA reminders"
+
     def __init__(
         self,
         db: Database,
@@ -36,6 +37,7 @@ class SlaWatcher:
         on_outbox: Callable[[tuple[int, ...]], None],
         interval: float = 60.0,
     ) -> None:
+        super().__init__()
         self.db = db
         self.store = store
         self.clock = clock
@@ -43,7 +45,6 @@ class SlaWatcher:
         self.tz = tz
         self.on_outbox = on_outbox
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
 
     async def remind_due(self) -> int:
         """Remind the units of every ticket at 75 % of its time without a response; returns
@@ -79,24 +80,9 @@ class SlaWatcher:
             self.on_outbox(tuple(ids))
         return len(ids)
 
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="sla watcher")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.remind_due()
-            except Exception:
-                log.exception("SLA reminders failed; trying again")
-            await asyncio.sleep(self.interval)
+    async def tick(self) -> float:
+        await self.remind_due()
+        return self.interval
 
 
 async def _officers(conn: aiosqlite.Connection, units: tuple[str, str]) -> list[tuple[str, str]]:

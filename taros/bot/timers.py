@@ -9,9 +9,9 @@ down fires at the next start.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from taros.bot.background import Background
 from taros.bot.clock import Clock
 from taros.bot.store import SqliteStore
 from taros.conversations.engine import Engine
@@ -19,20 +19,18 @@ from taros.conversations.engine import Engine
 log = logging.getLogger(__name__)
 
 
-class TimerScheduler:
+class TimerScheduler(Background):
+    name = "timer scheduler"
+
     def __init__(
         self, store: SqliteStore, engine: Engine, clock: Clock, *, max_sleep: float = 30.0
     ) -> None:
+        super().__init__()
         self.store = store
         self.engine = engine
         self.clock = clock
         self.max_sleep = max_sleep
         self._inflight: set[int] = set()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def notify(self) -> None:
-        self._wake.set()
 
     async def fire_due(self) -> int:
         """Hand every due timer to the engine and wait for them; returns how many fired."""
@@ -54,29 +52,9 @@ class TimerScheduler:
                 self._inflight.discard(timer.id)
         return len(timers)
 
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="timer scheduler")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.fire_due()
-                due = await self.store.next_timer_due()
-            except Exception:
-                log.exception("timer scheduler failed; trying again")
-                due = None
-            sleep = self.max_sleep
-            if due is not None:
-                sleep = min(sleep, max(0.05, (due - self.clock.now()).total_seconds()))
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(sleep):
-                    await self._wake.wait()
+    async def tick(self) -> float:
+        await self.fire_due()
+        due = await self.store.next_timer_due()
+        if due is None:
+            return self.max_sleep
+        return min(self.max_sleep, max(0.05, (due - self.clock.now()).total_seconds()))
