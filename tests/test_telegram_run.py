@@ -51,9 +51,20 @@ async def test_taros_run_serves_telegram_until_sigterm(tmp_path: Path, fake: Fak
         await fake.wait_for(lambda: fake.calls_of("getUpdates"), 60, "taros run to poll")
         fake.text(31337, "/start")
         await fake.reply(31337, "Laporan Anda tentang apa")
-        seen = len(fake.bot_texts(31337))
-        fake.press_option(31337, "uang_palsu")
-        await fake.reply(31337, "Di mana kejadiannya", after=seen)
+        steps = [
+            (lambda: fake.press_option(31337, "uang_palsu"), "Di mana kejadiannya"),
+            (lambda: fake.location(31337, -7.0853, 107.9983), "Ceritakan apa yang terjadi"),
+            (
+                lambda: fake.text(31337, "Tadi pagi ada yang belanja pakai uang palsu di warung."),
+                "Apakah ada bukti",
+            ),
+            (lambda: fake.press_option(31337, "none"), "Ringkasan laporan Anda"),
+            (lambda: fake.press_option(31337, "submit"), r"GRT-\d{4}-\d{5}"),
+        ]
+        for action, expect in steps:  # the whole dialogue, through the served process
+            seen = len(fake.bot_texts(31337))
+            action()
+            await fake.reply(31337, expect, after=seen, within=30)
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0
     finally:
