@@ -37,7 +37,7 @@ from taros.conversations import prompts
 from taros.conversations.categories import Categories
 from taros.conversations.commands import parse_command
 from taros.conversations.engine import Handled
-from taros.conversations.intake import MAX_CHRONOLOGY, YES_WORDS
+from taros.conversations.intake import MAX_CHRONOLOGY
 from taros.conversations.messages import (
     Attachment,
     AttachmentKind,
@@ -50,6 +50,7 @@ from taros.conversations.messages import (
 from taros.conversations.places import Gazetteer
 from taros.conversations.state import Conversation, Step
 from taros.conversations.text import normalise
+from taros.conversations.vocabulary import YES_WORDS
 
 T = TypeVar("T")
 

@@ -28,7 +28,7 @@ from taros.conversations.text import normalise
 from taros.conversations.vocabulary import NO_WORDS, YES_WORDS
 
 if TYPE_CHECKING:
-    from taros.conversations.intake import Turn
+    from taros.conversations.intake_base import Turn
 
 PROMPT_LIFETIME = timedelta(days=7)
 MAX_REPLY = 2000

@@ -1,0 +1,144 @@
+"""A new report: the greeting, what the first message already said (the pre-fill hook), its
+one-line confirmation, and the one question about Sundanese."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from taros.conversations import prompts
+from taros.conversations.i18n import _, use_locale
+from taros.conversations.intake_base import (
+    MAX_CHRONOLOGY,
+    MIN_CHRONOLOGY,
+    IntakeBase,
+    Turn,
+    has_extras,
+    yes_or_no,
+)
+from taros.conversations.messages import Inbound, Option
+from taros.conversations.ports import Changes
+from taros.conversations.prefill import Prefill
+from taros.conversations.state import Draft, Step
+from taros.conversations.text import normalise
+
+log = logging.getLogger(__name__)
+
+
+class FirstMessage(IntakeBase):
+    async def _start(self, turn: Turn, msg: Inbound | None) -> None:
+        """A new draft: the urgent advice first when it is an emergency, the greeting, what a
+        one-shot message already said, then the first question still open."""
+        conv = turn.conv
+        conv.draft = Draft(started_at=turn.now.isoformat())
+        conv.editing = False
+        conv.resume = None
+        conv.pending = {}
+        prefill = self._prefill(msg.text, turn.now) if msg is not None and msg.text else None
+        ask_language = (
+            prefill is not None
+            and prefill.language == "su"
+            and conv.locale is None
+            and not conv.language_asked
+        )
+        with use_locale("su" if ask_language else conv.locale):
+            if prefill is not None and prefill.urgent:
+                conv.draft.urgent = True
+                turn.say(prompts.urgent_advice())
+            turn.say(prompts.greeting())
+        if prefill is not None:
+            self._apply_prefill(conv.draft, prefill)
+        if msg is not None:
+            await self._absorb_extras(turn, msg)
+        if ask_language:
+            conv.language_asked = True
+            with use_locale("su"):
+                text, options = prompts.language_question()
+                turn.ask(Step.LANGUAGE, text, options)
+            return
+        self._confirm_prefill_or_ask(turn)
+
+    def _prefill(self, text: str, now: datetime) -> Prefill | None:
+        if self.understander is None:
+            return None
+        try:
+            return self.understander.prefill(text, now)
+        except Exception:  # the hook must not break the intake; log and ask everything
+            log.exception("pre-fill hook failed", extra={"text_length": len(text)})
+            return None
+
+    def _apply_prefill(self, draft: Draft, prefill: Prefill) -> None:
+        """Take what the first message said as answered; remember which fields, so the
+        citizen can confirm them in one line."""
+        if self.categories.get(prefill.category or "") is not None:
+            draft.category = prefill.category
+            draft.prefilled.append("category")
+        if prefill.has_place:
+            draft.kecamatan_code = prefill.kecamatan_code
+            draft.desa_code = prefill.desa_code
+            draft.address = prefill.address
+            draft.outside_garut = prefill.outside_garut
+            draft.location_done = True
+            draft.prefilled.append("location")
+        if prefill.incident_time is not None:
+            draft.incident_time = prefill.incident_time.isoformat()
+            if prefill.incident_time_end is not None:
+                draft.incident_time_end = prefill.incident_time_end.isoformat()
+            draft.prefilled.append("time")
+        if prefill.chronology and len(prefill.chronology.strip()) >= MIN_CHRONOLOGY:
+            draft.chronology = prefill.chronology.strip()[:MAX_CHRONOLOGY]
+
+    def _confirm_prefill_or_ask(self, turn: Turn) -> None:
+        draft = turn.conv.draft
+        assert draft is not None
+        if not ({"category", "location"} & set(draft.prefilled)):
+            self._ask_next(turn)
+            return
+        line = prompts.understood_line(draft, self.categories, self.gazetteer, self.settings.tz)
+        turn.ask(
+            Step.PREFILL_CONFIRM,
+            _("%(summary)s — is that right?") % {"summary": line},
+            [Option(prompts.YES, _("Yes")), Option(prompts.NO, _("No"))],
+        )
+
+    def _on_prefill_confirm(self, turn: Turn, msg: Inbound, option: str | None) -> None:
+        draft = turn.conv.draft
+        assert draft is not None
+        answer = option or yes_or_no(msg.text)
+        if answer == prompts.YES:
+            draft.prefilled.clear()
+            self._ask_next(turn)
+        elif answer == prompts.NO:
+            if "category" in draft.prefilled:
+                draft.category = None
+            if "location" in draft.prefilled:
+                draft.location_done = False
+                draft.kecamatan_code = draft.desa_code = draft.address = None
+                draft.outside_garut = False
+            if "time" in draft.prefilled:
+                draft.incident_time = draft.incident_time_end = None
+            draft.prefilled.clear()
+            turn.say(_("All right, let us go through it step by step."))
+            self._ask_next(turn)
+        elif has_extras(msg) and not msg.text.strip():
+            self._confirm_prefill_or_ask(turn)
+        else:
+            self._invalid(turn, _("Please answer yes or no."))
+
+    def _on_language(self, turn: Turn, msg: Inbound, option: str | None, changes: Changes) -> None:
+        chosen = option
+        if chosen is None:
+            answer = yes_or_no(msg.text)
+            chosen = {prompts.YES: "su", prompts.NO: "id"}.get(answer or "")
+        if chosen is None:
+            chosen = {"su": "su", "sunda": "su", "id": "id", "indonesia": "id"}.get(
+                normalise(msg.text, limit=50)
+            )
+        if chosen not in ("su", "id"):
+            with use_locale("su"):
+                self._invalid(turn, _("Please choose one of the numbers shown."))
+            return
+        turn.conv.locale = chosen
+        changes.locale = chosen
+        with use_locale(chosen):
+            self._confirm_prefill_or_ask(turn)
