@@ -91,3 +91,40 @@ async def test_an_ambiguous_desa_is_not_guessed(listening: Harness) -> None:
     conv = await bot.app.store.load_conversation(bot.channel.sent[0].key)
     assert conv is not None and conv.draft is not None
     assert conv.draft.kecamatan_code is None
+
+
+async def test_p_then_the_whole_story_is_read_like_a_one_shot_message(
+    listening: Harness,
+) -> None:
+    bot = listening
+    assert "Laporan Anda tentang apa?" in texts(await bot.send("P"))
+    confirm = texts(
+        await bot.send("punten pak, aya nu ngajual ciu di deket pasar wanaraja unggal peuting")
+    )
+    assert "Minuman keras (miras) di Kec. Wanaraja" in confirm
+    asked = texts(await bot.send("ya"))
+    assert "Apakah ada bukti?" in asked  # no question about the place or the story
+    conv = await bot.app.store.load_conversation(bot.channel.sent[0].key)
+    assert conv is not None and conv.draft is not None
+    assert conv.draft.chronology is not None and "ciu" in conv.draft.chronology
+
+
+async def test_a_story_at_the_topic_question_is_kept_without_the_understanding(
+    bot: Harness,
+) -> None:
+    await bot.send("halo")
+    story = "motor saya dicuri semalam di depan rumah, kuncinya masih nempel di motor"
+    confirm = texts(await bot.send(story))
+    assert "Laporan Pencurian / curanmor / begal — benar?" in confirm
+    assert "Di mana kejadiannya?" in texts(await bot.send("ya"))
+    assert "Apakah ada bukti?" in texts(await bot.send("Leles"))  # the story is not asked again
+    conv = await bot.app.store.load_conversation(bot.channel.sent[0].key)
+    assert conv is not None and conv.draft is not None
+    assert conv.draft.chronology == story
+
+
+async def test_a_short_topic_answer_is_just_the_topic(bot: Harness) -> None:
+    await bot.send("halo")
+    assert "Di mana kejadiannya?" in texts(await bot.send("mau lapor penipuan"))
+    await bot.send("Leles")
+    assert "Ceritakan apa yang terjadi" in texts(bot.channel.sent[-1:])

@@ -23,6 +23,7 @@ from taros.conversations.intake_base import (
     Turn,
     has_extras,
     is_empty,
+    is_story,
     yes_or_no,
 )
 from taros.conversations.intake_commands import CitizenCommands
@@ -194,6 +195,8 @@ class Intake(CitizenCommands, FirstMessage, PlaceAnswers, EvidenceAnswers, Submi
             turn.ask(Step.CATEGORY, text, options)
             return
         code = option if option in {c.code for c in self.categories.all} else None
+        if code is None and is_story(msg.text) and self._take_story(turn, msg):
+            return
         if code is None and msg.text:
             match = self.categories.match_answer(msg.text)
             code = match.code if match is not None else None

@@ -24,6 +24,7 @@ from taros.conversations.text import normalise
 from taros.conversations.vocabulary import NO_WORDS, YES_WORDS
 
 MIN_CHRONOLOGY = 15
+STORY_WORDS = 6  # a free-text message this long (and 15 characters) can stand as the story
 MAX_CHRONOLOGY = 4000
 INVALID_LIMIT = 3
 PLACE_SURE = 95.0
@@ -269,3 +270,9 @@ def yes_or_no(text: str) -> str | None:
     if normal in NO_WORDS:
         return prompts.NO
     return None
+
+
+def is_story(text: str) -> bool:
+    """Long enough to act on as what happened, not just a topic ("mau lapor penipuan")."""
+    stripped = text.strip()
+    return len(stripped) >= MIN_CHRONOLOGY and len(stripped.split()) >= STORY_WORDS

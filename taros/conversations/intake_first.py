@@ -4,16 +4,17 @@ one-line confirmation, and the one question about Sundanese."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from taros.conversations import prompts
 from taros.conversations.i18n import _, use_locale
 from taros.conversations.intake_base import (
     MAX_CHRONOLOGY,
-    MIN_CHRONOLOGY,
     IntakeBase,
     Turn,
     has_extras,
+    is_story,
     yes_or_no,
 )
 from taros.conversations.messages import Inbound, Option
@@ -68,25 +69,46 @@ class FirstMessage(IntakeBase):
             return None
 
     def _apply_prefill(self, draft: Draft, prefill: Prefill) -> None:
-        """Take what the first message said as answered; remember which fields, so the
-        citizen can confirm them in one line."""
-        if self.categories.get(prefill.category or "") is not None:
+        """Take what a free-text message said as answered, for every field still open;
+        remember which, so the citizen can confirm them in one line."""
+        if draft.category is None and self.categories.get(prefill.category or "") is not None:
             draft.category = prefill.category
             draft.prefilled.append("category")
-        if prefill.has_place:
+        if not draft.location_done and prefill.has_place:
             draft.kecamatan_code = prefill.kecamatan_code
             draft.desa_code = prefill.desa_code
             draft.address = prefill.address
             draft.outside_garut = prefill.outside_garut
             draft.location_done = True
             draft.prefilled.append("location")
-        if prefill.incident_time is not None:
+        if draft.incident_time is None and prefill.incident_time is not None:
             draft.incident_time = prefill.incident_time.isoformat()
             if prefill.incident_time_end is not None:
                 draft.incident_time_end = prefill.incident_time_end.isoformat()
             draft.prefilled.append("time")
-        if prefill.chronology and len(prefill.chronology.strip()) >= MIN_CHRONOLOGY:
-            draft.chronology = prefill.chronology.strip()[:MAX_CHRONOLOGY]
+        if draft.chronology is None and is_story(prefill.chronology or ""):
+            draft.chronology = (prefill.chronology or "").strip()[:MAX_CHRONOLOGY]
+
+    def _take_story(self, turn: Turn, msg: Inbound) -> bool:
+        """A citizen who answers the topic question with the whole story (often after a
+        bare "P"): read it like a one-shot message. False when it says nothing usable."""
+        draft = turn.conv.draft
+        assert draft is not None
+        prefill = self._prefill(msg.text, turn.now) or Prefill()
+        if prefill.category is None:
+            match = self.categories.match_answer(msg.text)
+            if match is not None:
+                prefill = replace(prefill, category=match.code)
+        if prefill.chronology is None and prefill.category is not None:
+            prefill = replace(prefill, chronology=msg.text)
+        if prefill.category is None and not prefill.has_place:
+            return False
+        if prefill.urgent and not draft.urgent:
+            draft.urgent = True
+            turn.say(prompts.urgent_advice())
+        self._apply_prefill(draft, prefill)
+        self._confirm_prefill_or_ask(turn)
+        return True
 
     def _confirm_prefill_or_ask(self, turn: Turn) -> None:
         draft = turn.conv.draft
