@@ -152,7 +152,11 @@ async def child(work: Path) -> None:
 
 def run(conversations: int, kills: int, seed: int, work: Path) -> Result:
     rng = random.Random(seed)
-    write_feed(work / "feed.jsonl", conversations, seed)
+    total = write_feed(work / "feed.jsonl", conversations, seed)
+    # Kill points spread over the whole run: after the bot has acknowledged this much of the
+    # feed, plus a random few milliseconds so that kills land inside a batch, a commit or a
+    # delivery, not only between them.
+    points = sorted(rng.sample(range(1, total), min(kills, total - 1)))
     started = time.monotonic()
     command = [sys.executable, "-m", "bench.soak", "--child", str(work)]
     env = {**os.environ, "TAROS_LOG_LEVEL": "ERROR"}
@@ -160,8 +164,11 @@ def run(conversations: int, kills: int, seed: int, work: Path) -> Result:
     done_kills = 0
     while not (work / "done").exists():
         process = subprocess.Popen(command, cwd=root, env=env)
-        if done_kills < kills:
-            time.sleep(rng.uniform(0.25, 0.9))
+        if done_kills < len(points):
+            point = points[done_kills]
+            while process.poll() is None and acknowledged(work) < point:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.05))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 process.wait()
@@ -170,6 +177,13 @@ def run(conversations: int, kills: int, seed: int, work: Path) -> Result:
         if process.wait(timeout=600) != 0 and not (work / "done").exists():
             raise SystemExit(f"the bot exited with {process.returncode}")
     return check(work, conversations, done_kills, time.monotonic() - started)
+
+
+def acknowledged(work: Path) -> int:
+    try:
+        return int((work / "ack").read_text() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
 
 
 def check(work: Path, conversations: int, kills: int, seconds: float) -> Result:
