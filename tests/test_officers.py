@@ -253,3 +253,23 @@ async def test_the_unit_is_reminded_once_at_three_quarters_of_the_promise(desk: 
     assert number in texts(bot.channel.to("cibatu")[-1:])
     bot.clock.advance(timedelta(hours=3))
     assert await bot.app.sla.remind_due() == 0  # once only
+
+
+async def test_the_reporter_is_told_in_their_own_language(desk: Harness) -> None:
+    bot = desk
+    await bot.send("halo", chat="tourist")
+    await bot.send("/bahasa en", chat="tourist")
+    for line in [
+        "1",
+        "Cibatu",
+        "Someone paid with a fake 100,000 note at my shop this morning.",
+        "none",
+    ]:
+        await bot.send(line, chat="tourist")
+    number = TICKET.search(texts(await bot.send("1", chat="tourist")))
+    assert number
+    await bot.send(f"/status {number.group()} proses kami cek", chat="reskrim")
+    told = texts(bot.channel.to("tourist")[-1:])
+    assert f"Update on your report {number.group()}: in progress." in told
+    assert "Officer's note: kami cek" in told
+    assert "Perkembangan" not in told
