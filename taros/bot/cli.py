@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from taros.bot import cli_officers, cli_reports
+from taros.bot import cli_backup, cli_officers, cli_reports
 from taros.bot.app import App
-from taros.bot.config import ConfigError, Settings
+from taros.bot.checks import check_configuration
+from taros.bot.config import LOG_FORMATS, LOG_LEVELS, ConfigError, Settings
 from taros.bot.identity import parse_channel_id
+from taros.bot.logs import setup_logging
 from taros.bot.serve import platform_channels, serve
 from taros.channels.console import ConsoleChannel
 
@@ -51,19 +52,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     cli_officers.add_parser(sub)
     cli_reports.add_parsers(sub)
+    cli_backup.add_parsers(sub)
+    from taros.bot import cli_whatsapp  # neonize itself is loaded only by the worker
+
+    cli_whatsapp.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("TAROS_LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    _setup_logging(os.environ)
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
+        if args.command == "check":  # tells every problem, not only the first
+            return asyncio.run(_check())
         print(f"taros: configuration error: {exc}", file=sys.stderr)
         return 2
     try:
@@ -72,13 +75,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return asyncio.run(_run(settings))
         if args.command == "check":
-            return asyncio.run(_check(settings))
+            return asyncio.run(_check())
         if args.command == "nlu":
             return _nlu(args, settings)
         if args.command in ("officer", "reporter", "block", "unblock"):
             return asyncio.run(cli_officers.run(args, settings))
         if args.command in ("digest", "export"):
             return asyncio.run(cli_reports.run(args, settings))
+        if args.command in ("backup", "restore"):
+            return cli_backup.run(args, settings)
+        if args.command == "whatsapp":
+            from taros.bot import cli_whatsapp
+
+            return cli_whatsapp.run(args, settings)
     except KeyboardInterrupt:
         return 130
     except ValueError as exc:
@@ -107,6 +116,10 @@ async def _chat(settings: Settings, identity: str) -> int:
 
 
 async def _run(settings: Settings) -> int:
+    report = await check_configuration(os.environ, database=False)  # App.open checks it
+    if not report.ok:
+        print(f"taros: not starting.\n{report.text()}", file=sys.stderr)
+        return 2
     factories = platform_channels(settings)
     if settings.whatsapp and not any(f.__name__ == "whatsapp" for f in factories):
         print(
@@ -118,18 +131,23 @@ async def _run(settings: Settings) -> int:
     return await _console(settings, "console:warga", timers=True)
 
 
-async def _check(settings: Settings) -> int:
-    app = await App.open(settings)
-    await app.close()
-    print(f"data dir: {settings.data_dir.resolve()}")
-    print(f"database: {settings.database_path.resolve()} (ok)")
-    print(f"language: {settings.locale}; time zone: {settings.tz_name}")
-    print(
-        "channels: console"
-        + (" telegram" if settings.telegram_token else "")
-        + (" whatsapp" if settings.whatsapp else "")
+async def _check() -> int:
+    """``taros check``: every problem of the configuration, or what is enabled."""
+    report = await check_configuration(os.environ)
+    print(report.text(), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 2
+
+
+def _setup_logging(environ: Mapping[str, str]) -> None:
+    """Logging as configured; a bad TAROS_LOG_* value falls back to the default here and is
+    reported by the configuration check."""
+    level = environ.get("TAROS_LOG_LEVEL", "").strip().upper()
+    fmt = environ.get("TAROS_LOG_FORMAT", "").strip().lower()
+    setup_logging(
+        level if level in LOG_LEVELS else "WARNING",
+        fmt if fmt in LOG_FORMATS else "keyvalue",
+        secrets=(environ.get("TAROS_TELEGRAM_TOKEN"), environ.get("TAROS_TELEGRAM_SECRET")),
     )
-    return 0
 
 
 def _nlu(args: argparse.Namespace, settings: Settings) -> int:

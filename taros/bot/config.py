@@ -155,9 +155,7 @@ def _webhook_url(raw: str) -> str | None:
     return url
 
 
-def _listen(
-    raw: str, name: str = "TAROS_TELEGRAM_LISTEN", example: str = "127.0.0.1:8443"
-) -> str:
+def _listen(raw: str, name: str = "TAROS_TELEGRAM_LISTEN", example: str = "127.0.0.1:8443") -> str:
     text = raw.strip() or example
     match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[\w.\-]+):(\d{1,5})", text)
     if not match or not 0 < int(match[2]) < 65536:

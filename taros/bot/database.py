@@ -5,6 +5,13 @@ interleave their BEGIN/COMMIT and commit each other's half-done work. So every u
 connection goes through one task, :meth:`Database._serve`, which runs jobs one after another.
 Consecutive write jobs are grouped into one transaction (one commit for many messages), each
 inside its own SAVEPOINT so a failing job is rolled back alone and reports its own error.
+
+Every aiosqlite call is a round trip to its thread (a queue, a wake-up, a future: tens of
+microseconds, more than most statements cost). A job submitted with ``inline=True`` promises
+to await nothing but the connection and its cursors; consecutive inline jobs then run in the
+database thread itself, one round trip for all of them (and for the BEGIN, the savepoints and
+the COMMIT around them). They are written exactly like the others, against aiosqlite's API
+(:class:`InlineConnection` mirrors the part of it they may use).
 """
 
 from __future__ import annotations
@@ -99,6 +106,153 @@ class _Request:
     job: Job[Any]
     write: bool
     future: asyncio.Future[Any] = field(repr=False)
+    inline: bool = False
+
+
+class NotInline(RuntimeError):
+    """A job submitted with ``inline=True`` awaited something other than the database."""
+
+
+class _Done:
+    """An awaitable that is already complete (awaiting it never suspends)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __await__(self) -> Any:
+        return self._value
+        yield  # a generator that returns at once
+
+
+class InlineCursor:
+    """aiosqlite's cursor API over a sqlite3 cursor, for jobs run in the database thread."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany() if size is None else self._cursor.fetchmany(size)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
+        self._cursor.execute(sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Any) -> InlineCursor:
+        self._cursor.executemany(sql, parameters)
+        return self
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    def __aiter__(self) -> InlineCursor:
+        return self
+
+    async def __anext__(self) -> Any:
+        row = self._cursor.fetchone()
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._cursor.close()
+
+
+class _Statement:
+    """What ``execute`` returns: awaitable (a cursor) and an async context manager (a cursor,
+    closed at the end), like aiosqlite's."""
+
+    __slots__ = ("_cursor", "_run")
+
+    def __init__(self, run: Callable[[], sqlite3.Cursor]) -> None:
+        self._run = run
+        self._cursor: InlineCursor | None = None
+
+    def __await__(self) -> Any:
+        return _Done(InlineCursor(self._run())).__await__()
+
+    async def __aenter__(self) -> InlineCursor:
+        self._cursor = InlineCursor(self._run())
+        return self._cursor
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._cursor is not None:
+            await self._cursor.close()
+
+
+class InlineConnection:
+    """The part of aiosqlite's connection API an inline job may use, over the sqlite3
+    connection, in the database thread."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Any = ()) -> _Statement:
+        return _Statement(lambda: self._conn.execute(sql, parameters))
+
+    def executemany(self, sql: str, parameters: Any) -> _Statement:
+        return _Statement(lambda: self._conn.executemany(sql, parameters))
+
+    async def execute_fetchall(self, sql: str, parameters: Any = ()) -> list[Any]:
+        return self._conn.execute(sql, parameters).fetchall()
+
+    @property
+    def total_changes(self) -> int:
+        return self._conn.total_changes
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+
+def _drive(job: Job[Any], conn: InlineConnection) -> Any:
+    """Run an inline job to completion here and now (it never suspends)."""
+    awaitable = job(conn)  # type: ignore[arg-type]
+    steps = awaitable.__await__()
+    try:
+        steps.send(None)
+    except StopIteration as stop:
+        return stop.value
+    close = getattr(steps, "close", None)
+    if close is not None:
+        close()
+    raise NotInline(f"{job!r} awaited something other than the database")
+
+
+@dataclass(slots=True)
+class _InlineRun:
+    """What running a segment of inline jobs in the database thread gave."""
+
+    outcomes: list[tuple[_Request, bool, Any]]
+    in_transaction: bool
+    committed: bool = False
+    error: BaseException | None = None  # the transaction itself failed
 
 
 class Database:
@@ -111,6 +265,8 @@ class Database:
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
         self.write_jobs = 0
+        # the thread-hopping primitive of aiosqlite (its own API for cursors and statements)
+        self._can_inline = callable(getattr(connection, "_execute", None))
 
     @classmethod
     async def open(cls, path: Path, migrations: list[Migration] | None = None) -> Database:
@@ -136,21 +292,22 @@ class Database:
             self._task = None
         await self._conn.close()
 
-    async def read(self, job: Job[T]) -> T:
+    async def read(self, job: Job[T], *, inline: bool = False) -> T:
         """Run ``job`` on the connection, in turn with every other job. Reads see the writes
-        of jobs queued before them."""
-        return await self._submit(job, write=False)
+        of jobs queued before them. ``inline``: see the module doc."""
+        return await self._submit(job, write=False, inline=inline)
 
-    async def write(self, job: Job[T]) -> T:
+    async def write(self, job: Job[T], *, inline: bool = False) -> T:
         """Run ``job`` in a transaction; returns once its changes are committed. When it
-        raises, nothing it did is kept and the exception reaches the caller."""
-        return await self._submit(job, write=True)
+        raises, nothing it did is kept and the exception reaches the caller. ``inline``: see
+        the module doc."""
+        return await self._submit(job, write=True, inline=inline)
 
-    async def _submit(self, job: Job[T], *, write: bool) -> T:
+    async def _submit(self, job: Job[T], *, write: bool, inline: bool) -> T:
         if self._task is None or self._task.done():
             raise RuntimeError("database is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Request(job, write, future))
+        self._queue.put_nowait(_Request(job, write, future, inline and self._can_inline))
         return await future
 
     async def _serve(self) -> None:
@@ -173,8 +330,35 @@ class Database:
     async def _run_batch(self, batch: list[_Request]) -> None:
         in_transaction = False
         done: list[tuple[_Request, Any]] = []
+        index = 0
         try:
-            for request in batch:
+            while index < len(batch):
+                request = batch[index]
+                if request.inline:
+                    end = index + 1
+                    while end < len(batch) and batch[end].inline:
+                        end += 1
+                    segment = [r for r in batch[index:end] if r.write or not r.future.cancelled()]
+                    index = end
+                    run = await self._conn._execute(
+                        self._run_inline, segment, in_transaction, end == len(batch)
+                    )
+                    in_transaction = run.in_transaction
+                    for req, ok, value in run.outcomes:
+                        if not ok:
+                            _settle_error(req.future, value)
+                        elif req.write:
+                            done.append((req, value))
+                        elif not req.future.done():
+                            req.future.set_result(value)
+                    if run.error is not None:
+                        raise run.error
+                    if run.committed:
+                        in_transaction = False
+                        self.commits += 1
+                        self.write_jobs += len(done)
+                    continue
+                index += 1
                 if request.future.cancelled() and not request.write:
                     continue  # nobody waits for this read; a write is done all the same
                 if request.write and not in_transaction:
@@ -209,6 +393,42 @@ class Database:
         for request, result in done:
             if not request.future.done():
                 request.future.set_result(result)
+
+    def _run_inline(
+        self, segment: list[_Request], in_transaction: bool, commit: bool
+    ) -> _InlineRun:
+        """In the database thread: run ``segment`` (reads, and writes each in its savepoint),
+        then COMMIT when ``commit`` and a transaction is open. Touches no future."""
+        conn = self._conn._conn
+        inline = InlineConnection(conn)
+        run = _InlineRun([], in_transaction)
+        try:
+            for request in segment:
+                if not request.write:
+                    try:
+                        run.outcomes.append((request, True, _drive(request.job, inline)))
+                    except Exception as exc:
+                        run.outcomes.append((request, False, exc))
+                    continue
+                if not run.in_transaction:
+                    conn.execute("BEGIN IMMEDIATE")
+                    run.in_transaction = True
+                conn.execute("SAVEPOINT job")
+                try:
+                    result = _drive(request.job, inline)
+                except Exception as exc:  # the job's own failure: undo it alone
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    run.outcomes.append((request, False, exc))
+                    continue
+                conn.execute("RELEASE job")
+                run.outcomes.append((request, True, result))
+            if commit and run.in_transaction:
+                conn.execute("COMMIT")
+                run.committed = True
+        except Exception as exc:
+            run.error = exc
+        return run
 
     async def _run_read(self, request: _Request) -> None:
         try:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from taros.bot.clock import Clock
@@ -56,6 +57,9 @@ class Dispatcher:
         self.sent = 0
         self.failed = 0
         self.retried = 0
+        # Told of every delivery outcome ("sent", "failed", "retried"); must not raise or
+        # block. Set by the wiring (taros.bot.metrics.observe).
+        self.observer: Callable[[OutboxRow, str], None] | None = None
 
     def notify(self, _ids: tuple[int, ...] = ()) -> None:
         """New rows were committed: look now instead of at the next poll."""
@@ -155,10 +159,12 @@ class Dispatcher:
                 attempts += 1
                 wait_until = self._later(exc.seconds)
                 self.retried += 1
+                self._observe(row, "retried")
                 await self.store.mark_retry(row.id, wait_until, str(exc))
                 continue
             except Permanent as exc:
                 self.failed += 1
+                self._observe(row, "failed")
                 log.warning("outbox %s to %s given up: %s", row.id, row.outbound.key, exc)
                 await self.store.mark_failed(row.id, self.clock.now(), str(exc))
                 return True
@@ -166,6 +172,7 @@ class Dispatcher:
                 attempts += 1
                 if attempts >= self.max_attempts:
                     self.failed += 1
+                    self._observe(row, "failed")
                     log.error(
                         "outbox %s to %s failed %d times, giving up: %r",
                         row.id,
@@ -176,13 +183,22 @@ class Dispatcher:
                     await self.store.mark_failed(row.id, self.clock.now(), repr(exc))
                     return True
                 self.retried += 1
+                self._observe(row, "retried")
                 wait_until = self._later(backoff(attempts))
                 log.info("outbox %s to %s: %r; retry %d", row.id, row.outbound.key, exc, attempts)
                 await self.store.mark_retry(row.id, wait_until, repr(exc))
                 continue
             self.sent += 1
+            self._observe(row, "sent")
             await self.store.mark_sent(row.id, self.clock.now())
             return True
+
+    def _observe(self, row: OutboxRow, status: str) -> None:
+        if self.observer is not None:
+            try:
+                self.observer(row, status)
+            except Exception:
+                log.exception("the dispatcher's observer failed")
 
     def _later(self, seconds: float) -> datetime:
         return self.clock.now() + timedelta(seconds=max(0.0, seconds))

@@ -4,8 +4,10 @@ of :class:`~taros.bot.database.Database`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +22,7 @@ from taros.bot.clock import from_db, to_db
 from taros.bot.database import Database
 from taros.bot.ticket_ops import apply_op
 from taros.conversations.duplicates import OpenTicket
+from taros.conversations.engine import StaleConversation
 from taros.conversations.guard import Block
 from taros.conversations.messages import ChatKey, Media, Option, Outbound
 from taros.conversations.ports import (
@@ -87,27 +90,54 @@ def ticket_number(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}-{year:04d}-{seq:05d}"
 
 
+CACHED_CONVERSATIONS = 2048
+_ConversationRow = tuple[str, str, str | None, int]  # state, data, locale, version
+_SELECT_CONVERSATION = (
+    "SELECT state, data, locale, version FROM conversations WHERE channel = ? AND chat_id = ?"
+)
+
+
 class SqliteStore:
     def __init__(self, db: Database, *, ticket_prefix: str, tz: ZoneInfo) -> None:
         self.db = db
         self.ticket_prefix = ticket_prefix
         self.tz = tz
+        # The committed conversation row of the most recently active chats (None: no row),
+        # so that a chat's next message needs no read. Written through by apply() after
+        # each commit; at most CACHED_CONVERSATIONS of them, the rest stay in the database.
+        # Another process may write a conversation too: every save checks that the row's
+        # version is still the cached one, and raises StaleConversation (nothing applied,
+        # the entry forgotten) when it is not; the engine then reads it again.
+        self._conversations: OrderedDict[ChatKey, _ConversationRow | None] = OrderedDict()
+        self._sent_batch: tuple[list[tuple[str, int]], asyncio.Future[None]] | None = None
 
     # --- conversations -------------------------------------------------------------------
 
     async def load_conversation(self, key: ChatKey) -> Conversation | None:
-        async def job(conn: aiosqlite.Connection) -> Conversation | None:
-            async with conn.execute(
-                "SELECT state, data, locale, version FROM conversations"
-                " WHERE channel = ? AND chat_id = ?",
-                (key.channel, key.chat_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                return None
-            return Conversation.from_row(key, row[0], row[1], row[2], row[3])
+        if key in self._conversations:
+            self._conversations.move_to_end(key)
+            cached = self._conversations[key]
+            return None if cached is None else Conversation.from_row(key, *cached)
 
-        return await self.db.read(job)
+        async def job(conn: aiosqlite.Connection) -> _ConversationRow | None:
+            async with conn.execute(_SELECT_CONVERSATION, (key.channel, key.chat_id)) as cursor:
+                row = await cursor.fetchone()
+            return None if row is None else (row[0], row[1], row[2], row[3])
+
+        row = await self.db.read(job, inline=True)
+        if key not in self._conversations:  # a save that committed meanwhile knows better
+            self._remember(key, row)
+        return None if row is None else Conversation.from_row(key, *row)
+
+    def _remember(self, key: ChatKey, row: _ConversationRow | None) -> None:
+        self._conversations[key] = row
+        self._conversations.move_to_end(key)
+        while len(self._conversations) > CACHED_CONVERSATIONS:
+            self._conversations.popitem(last=False)
+
+    def forget_conversations(self) -> None:
+        """Drop every cached conversation (the next message of each chat reads its row)."""
+        self._conversations.clear()
 
     async def is_processed(self, channel: str, message_id: str) -> bool:
         async def job(conn: aiosqlite.Connection) -> bool:
@@ -117,7 +147,7 @@ class SqliteStore:
             ) as cursor:
                 return await cursor.fetchone() is not None
 
-        return await self.db.read(job)
+        return await self.db.read(job, inline=True)
 
     async def reporter_locale(self, channel: str, sender_id: str) -> str | None:
         async def job(conn: aiosqlite.Connection) -> str | None:
@@ -129,13 +159,35 @@ class SqliteStore:
                 row = await cursor.fetchone()
             return None if row is None else row[0]
 
-        return await self.db.read(job)
+        return await self.db.read(job, inline=True)
 
     async def apply(self, changes: Changes, now: datetime) -> CommitResult:
-        return await self.db.write(lambda conn: self._apply(conn, changes, now))
+        key = changes.key
+        expected: int | None = None  # not cached: nothing to check
+        if key in self._conversations:
+            cached = self._conversations[key]
+            expected = 0 if cached is None else cached[3]
+
+        async def job(conn: aiosqlite.Connection) -> tuple[CommitResult, _ConversationRow | None]:
+            result = await self._apply(conn, changes, now, expected)
+            async with conn.execute(_SELECT_CONVERSATION, (key.channel, key.chat_id)) as cursor:
+                row = await cursor.fetchone()
+            return result, None if row is None else (row[0], row[1], row[2], row[3])
+
+        try:
+            result, row = await self.db.write(job, inline=True)
+        except BaseException:
+            self._conversations.pop(key, None)  # read it again next time
+            raise
+        self._remember(key, row)
+        return result
 
     async def _apply(
-        self, conn: aiosqlite.Connection, changes: Changes, now: datetime
+        self,
+        conn: aiosqlite.Connection,
+        changes: Changes,
+        now: datetime,
+        expected_version: int | None = None,
     ) -> CommitResult:
         key = changes.key
         stamp = to_db(now)
@@ -154,7 +206,8 @@ class SqliteStore:
             if cursor.rowcount == 0:
                 return CommitResult(CommitOutcome.STALE)
         if changes.conversation is not None:
-            await self._save_conversation(conn, changes.conversation, stamp)
+            expected = expected_version if changes.conversation.key == key else None
+            await self._save_conversation(conn, changes.conversation, stamp, expected)
         if changes.locale is not None and changes.sender_id is not None:
             reporter_id = await self._reporter_id(conn, key.channel, changes, stamp)
             await conn.execute(
@@ -183,15 +236,21 @@ class SqliteStore:
         return CommitResult(CommitOutcome.APPLIED, tuple(outbox_ids), ticket)
 
     async def _save_conversation(
-        self, conn: aiosqlite.Connection, conversation: Conversation, stamp: str
+        self,
+        conn: aiosqlite.Connection,
+        conversation: Conversation,
+        stamp: str,
+        expected_version: int | None = None,
     ) -> None:
+        """Save ``conversation``; with ``expected_version`` (the version it was read at), raise
+        StaleConversation when the row has been written since."""
         key = conversation.key
-        await conn.execute(
+        async with conn.execute(
             "INSERT INTO conversations(channel, chat_id, state, data, locale, version, updated_at)"
             " VALUES (?, ?, ?, ?, ?, 1, ?)"
             " ON CONFLICT(channel, chat_id) DO UPDATE SET state = excluded.state,"
             " data = excluded.data, locale = excluded.locale, version = version + 1,"
-            " updated_at = excluded.updated_at",
+            " updated_at = excluded.updated_at RETURNING version",
             (
                 key.channel,
                 key.chat_id,
@@ -200,26 +259,43 @@ class SqliteStore:
                 conversation.locale,
                 stamp,
             ),
-        )
+        ) as cursor:
+            row = await cursor.fetchone()
+        if expected_version is not None and (row is None or row[0] != expected_version + 1):
+            raise StaleConversation(f"conversation {key} changed since it was read")
 
     async def _reporter_id(
         self, conn: aiosqlite.Connection, channel: str, changes: Changes, stamp: str
     ) -> int:
         sender = changes.sender_id
         assert sender is not None
-        async with conn.execute(
-            "SELECT reporter_id FROM identities WHERE channel = ? AND external_id = ?",
-            (channel, sender),
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is not None:
-            return int(row[0])
-        reporter_id = await self._new_reporter(conn, stamp)
-        await conn.execute(
-            "INSERT INTO identities(channel, external_id, reporter_id, display_name, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (channel, sender, reporter_id, changes.sender_name, stamp),
-        )
+        # The sender's other ids on this channel (Inbound.sender_aliases; WhatsApp: the @lid
+        # form of a phone number, or the reverse) are identities of the same reporter, who is
+        # found by any of them.
+        aliases = changes.sender_aliases
+        names = list(dict.fromkeys([sender, *(a for a in aliases if a and a != sender)]))
+        known: dict[str, int] = {}
+        for name in names:
+            async with conn.execute(
+                "SELECT reporter_id FROM identities WHERE channel = ? AND external_id = ?",
+                (channel, name),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                known[name] = int(row[0])
+        if sender in known:
+            reporter_id = known[sender]
+        elif known:
+            reporter_id = next(iter(known.values()))
+        else:
+            reporter_id = await self._new_reporter(conn, stamp)
+        for name in names:
+            if name not in known:  # an id already of another reporter stays theirs
+                await conn.execute(
+                    "INSERT INTO identities(channel, external_id, reporter_id, display_name,"
+                    " created_at) VALUES (?, ?, ?, ?, ?)",
+                    (channel, name, reporter_id, changes.sender_name, stamp),
+                )
         return reporter_id
 
     async def _new_reporter(self, conn: aiosqlite.Connection, stamp: str) -> int:
@@ -327,7 +403,7 @@ class SqliteStore:
         async def job(conn: aiosqlite.Connection) -> list[int]:
             return [await self._enqueue(conn, o, to_db(now)) for o in outbounds]
 
-        return await self.db.write(job)
+        return await self.db.write(job, inline=True)
 
     # --- tickets as the reporter sees them -----------------------------------------------
 
@@ -348,7 +424,7 @@ class SqliteStore:
                 row = await cursor.fetchone()
             return None if row is None else _ticket_view(row)
 
-        return await self.db.read(job)
+        return await self.db.read(job, inline=True)
 
     async def tickets_for_reporter(
         self, channel: str, sender_id: str, limit: int
@@ -359,20 +435,22 @@ class SqliteStore:
             ) as cursor:
                 return [_ticket_view(row) for row in await cursor.fetchall()]
 
-        return await self.db.read(job)
+        return await self.db.read(job, inline=True)
 
     # --- officers and tickets as officers see them -----------------------------------------
 
     async def officer(self, channel: str, external_id: str) -> Officer | None:
-        return await self.db.read(lambda conn: queries.officer(conn, channel, external_id))
+        return await self.db.read(
+            lambda conn: queries.officer(conn, channel, external_id), inline=True
+        )
 
     async def officers(
         self, *, units: tuple[str, ...] = (), roles: tuple[str, ...] = ()
     ) -> list[Officer]:
-        return await self.db.read(lambda conn: queries.officers(conn, units, roles))
+        return await self.db.read(lambda conn: queries.officers(conn, units, roles), inline=True)
 
     async def ticket_detail(self, number: str) -> TicketDetail | None:
-        return await self.db.read(lambda conn: queries.ticket_detail(conn, number))
+        return await self.db.read(lambda conn: queries.ticket_detail(conn, number), inline=True)
 
     async def ticket_list(
         self,
@@ -391,25 +469,29 @@ class SqliteStore:
                 overdue_at=overdue_at,
                 offset=offset,
                 limit=limit,
-            )
+            ),
+            inline=True,
         )
 
     async def pending_prompt(self, key: ChatKey) -> Prompt | None:
-        return await self.db.read(lambda conn: queries.pending_prompt(conn, key))
+        return await self.db.read(lambda conn: queries.pending_prompt(conn, key), inline=True)
 
     async def open_tickets_like(self, category: str, since: datetime) -> list[OpenTicket]:
-        return await self.db.read(lambda conn: queries.open_tickets_like(conn, category, since))
+        return await self.db.read(
+            lambda conn: queries.open_tickets_like(conn, category, since), inline=True
+        )
 
     async def strike_count(self, reporter_id: int) -> int:
-        return await self.db.read(lambda conn: queries.strike_count(conn, reporter_id))
+        return await self.db.read(lambda conn: queries.strike_count(conn, reporter_id), inline=True)
 
     async def tickets_since(self, channel: str, sender_id: str, since: datetime) -> int:
         return await self.db.read(
-            lambda conn: queries.tickets_since(conn, channel, sender_id, since)
+            lambda conn: queries.tickets_since(conn, channel, sender_id, since),
+            inline=True,
         )
 
     async def active_blocks(self, now: datetime) -> dict[tuple[str, str], Block]:
-        return await self.db.read(lambda conn: queries.active_blocks(conn, now))
+        return await self.db.read(lambda conn: queries.active_blocks(conn, now), inline=True)
 
     # --- outbox --------------------------------------------------------------------------
 
@@ -448,15 +530,30 @@ class SqliteStore:
                 for row in rows
             ]
 
-        return await self.db.read(job)
+        return await self.db.read(job, inline=True)
 
     async def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        await self.db.write(
-            _statement(
-                "UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?",
-                (to_db(now), outbox_id),
+        """Returns once the row is marked sent (committed). The marks asked for in the same
+        moment (one turn of the event loop: many chats' deliveries end together) share one
+        write job."""
+        batch = self._sent_batch
+        if batch is None:
+            batch = self._sent_batch = ([], asyncio.ensure_future(self._mark_sent_together()))
+        batch[0].append((to_db(now), outbox_id))
+        await asyncio.shield(batch[1])
+
+    async def _mark_sent_together(self) -> None:
+        await asyncio.sleep(0)  # let this moment's other marks join
+        batch, self._sent_batch = self._sent_batch, None
+        assert batch is not None
+        marks = batch[0]
+
+        async def job(conn: aiosqlite.Connection) -> None:
+            await conn.executemany(
+                "UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?", marks
             )
-        )
+
+        await self.db.write(job, inline=True)
 
     async def mark_retry(self, outbox_id: int, next_attempt_at: datetime, error: str) -> None:
         await self.db.write(
@@ -464,7 +561,8 @@ class SqliteStore:
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
                 " WHERE id = ?",
                 (to_db(next_attempt_at), error[:500], outbox_id),
-            )
+            ),
+            inline=True,
         )
 
     async def mark_failed(self, outbox_id: int, now: datetime, error: str) -> None:
@@ -473,7 +571,8 @@ class SqliteStore:
                 "UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ?"
                 " WHERE id = ?",
                 (to_db(now), error[:500], outbox_id),
-            )
+            ),
+            inline=True,
         )
 
     # --- timers --------------------------------------------------------------------------
@@ -492,7 +591,7 @@ class SqliteStore:
                 if r[3] in TimerKind._value2member_map_
             ]
 
-        return await self.db.read(job)
+        return await self.db.read(job, inline=True)
 
     async def next_timer_due(self) -> datetime | None:
         async def job(conn: aiosqlite.Connection) -> datetime | None:
@@ -500,7 +599,7 @@ class SqliteStore:
                 row = await cursor.fetchone()
             return from_db(row[0]) if row and row[0] else None
 
-        return await self.db.read(job)
+        return await self.db.read(job, inline=True)
 
 
 def _statement(

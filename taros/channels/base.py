@@ -8,6 +8,11 @@ outbox dispatcher calls :meth:`Channel.send`. It holds no dialogue logic and no 
 without knowing the platform: :class:`RetryAfter` (the platform said when), :class:`Transient`
 (network trouble, 5xx: retry with backoff), :class:`Permanent` (blocked, chat gone: give up on
 this message, never block other chats).
+
+Optionally a channel tells whether it is connected (:class:`Supervised`): ``/healthz`` and the
+``taros_channel_connected`` metric read it. A channel without the property counts as
+connected; a platform channel that can lose its connection (WhatsApp) should have it, and
+``logged_in`` too when its session can be ended from the other side.
 """
 
 from __future__ import annotations
@@ -58,6 +63,15 @@ class Channel(Protocol):
 
     async def stop(self) -> None:
         """Stop receiving and release resources; safe to call twice."""
+        ...
+
+
+class Supervised(Protocol):
+    """The optional health side of a channel (read with ``getattr``; never required)."""
+
+    @property
+    def connected(self) -> bool:
+        """True while the channel can receive and send (started, platform reachable)."""
         ...
 
 

@@ -276,6 +276,11 @@ class TelegramChannel:
             raise TelegramUnavailable(f"setWebhook failed: {exc.message}") from None
 
     @property
+    def connected(self) -> bool:
+        """Started and receiving (see taros.channels.base.Supervised)."""
+        return self._app is not None and self._receiving
+
+    @property
     def webhook_port(self) -> int | None:
         return self._server.port if self._server is not None else None
 

@@ -73,6 +73,7 @@ class Intake(CitizenCommands, FirstMessage, PlaceAnswers, EvidenceAnswers, Submi
             key=conv.key,
             inbound_id=msg.message_id,
             sender_id=msg.sender_id,
+            sender_aliases=msg.sender_aliases,
             sender_name=msg.sender_name,
         )
         if is_empty(msg):

@@ -85,6 +85,9 @@ class Inbound:
     kind: InboundKind = InboundKind.MESSAGE
     sender_name: str | None = None
     group_id: str | None = None  # album / media group: several inbounds, one acknowledgement
+    # Other ids of the same sender on this channel (WhatsApp: the @lid form of a phone
+    # number, or the reverse): identities of the same reporter.
+    sender_aliases: tuple[str, ...] = ()
 
     @property
     def key(self) -> ChatKey:

@@ -224,6 +224,7 @@ class Changes:
     key: ChatKey
     inbound_id: str | None = None
     sender_id: str | None = None
+    sender_aliases: tuple[str, ...] = ()  # the sender's other ids (WhatsApp: phone and @lid)
     sender_name: str | None = None
     conversation: Conversation | None = None
     ticket: NewTicket | None = None
