@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from support import Harness, running, texts
 
-from taros.bot.app import claim_serving
 from taros.bot.backup import BackupError, backup, restore, verify
 from taros.bot.config import Settings
+from taros.bot.serving import claim_serving
 from taros.channels.recording import file_attachment
 
 STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."

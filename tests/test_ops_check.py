@@ -16,10 +16,11 @@ import pytest
 from PIL import Image
 from support import Harness, texts
 
-from taros.bot.app import App, claim_serving
+from taros.bot.app import App
 from taros.bot.checks import check_configuration, known_variables
 from taros.bot.identity import ChannelId
 from taros.bot.officers import add_officer
+from taros.bot.serving import claim_serving
 from taros.channels.recording import file_attachment
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

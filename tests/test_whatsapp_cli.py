@@ -15,8 +15,8 @@ import pytest
 from whatsapp_fakes import ME, FakeWhatsApp, link_session
 
 from taros.bot import cli_whatsapp
-from taros.bot.app import claim_serving
 from taros.bot.config import Settings
+from taros.bot.serving import claim_serving
 from taros.channels.recording import RecordingChannel
 from taros.channels.whatsapp_files import SESSION, linked_device, write_state
 from taros.channels.whatsapp_link import link, logout, status

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-import re
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 from taros.bot.clock import Clock, SystemClock
 from taros.bot.config import Settings
@@ -19,6 +16,7 @@ from taros.bot.dispatcher import Dispatcher
 from taros.bot.evidence_files import EvidenceFiles
 from taros.bot.media import MediaStore
 from taros.bot.retention import Retention
+from taros.bot.serving import claim_serving
 from taros.bot.sla import SlaWatcher
 from taros.bot.store import SqliteStore
 from taros.bot.timers import TimerScheduler
@@ -55,7 +53,7 @@ class App:
     digests: DigestScheduler
     retention: Retention
     channels: dict[str, Channel] = field(default_factory=dict)
-    serving: list[int] = field(default_factory=list)  # held locks, see claim_serving
+    serving: list[int] = field(default_factory=list)  # held locks (taros.bot.serving)
 
     @classmethod
     async def open(
@@ -169,7 +167,9 @@ class App:
         marked as served (:func:`served_elsewhere`)."""
         await self.dispatcher.start()
         if timers:  # the serving process (taros run, an interactive taros chat)
-            self.serving = claim_serving(self.settings.data_dir, self.channels.values())
+            self.serving = await asyncio.to_thread(
+                claim_serving, self.settings.data_dir, list(self.channels.values())
+            )
             await self.timers.start()
             await self.sla.start()
             await self.retention.start()
@@ -193,48 +193,3 @@ class App:
             os.close(fd)  # releases the lock
         self.serving = []
         await self.db.close()
-
-
-def _serving_lock(data_dir: Path, channel: str, chat_id: str | None) -> Path:
-    name = channel if chat_id is None else f"{channel}@{chat_id}"
-    return data_dir / "serving" / (re.sub(r"[^\w.@-]", "_", name) + ".lock")
-
-
-def _try_lock(path: Path, attempts: int = 1) -> int | None:
-    """An open descriptor holding an exclusive lock on ``path``; None when another process
-    holds it (or the platform has no advisory locks)."""
-    try:
-        import fcntl
-    except ImportError:
-        return None
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    for attempt in range(attempts):
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            if attempt + 1 < attempts:
-                time.sleep(0.005)  # a command probing it lets go within microseconds
-            continue
-        return fd
-    os.close(fd)
-    return None
-
-
-def claim_serving(data_dir: Path, channels: Iterable[Channel]) -> list[int]:
-    """Mark, for other processes, each channel (or single chat) whose outbox this process
-    delivers: a command that puts messages in the outbox then knows someone delivers them."""
-    held = [_try_lock(_serving_lock(data_dir, c.name, c.only_chat), 20) for c in channels]
-    return [fd for fd in held if fd is not None]
-
-
-def served_elsewhere(data_dir: Path, channel: str, chat_id: str) -> bool:
-    """Whether a running process delivers the outbox of ``channel`` (or of this one chat)."""
-    for path in (_serving_lock(data_dir, channel, None), _serving_lock(data_dir, channel, chat_id)):
-        if not path.exists():
-            continue
-        fd = _try_lock(path)
-        if fd is None:
-            return True
-        os.close(fd)
-    return False

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from taros.bot.database import bundled_migrations, prepare_private_file
+from taros.bot.serving import try_lock
 
 __all__ = ["BackupError", "Summary", "backup", "restore", "verify"]
 
@@ -180,13 +181,11 @@ def restore(data_dir: Path, source: Path, *, force: bool = False) -> Summary:
 
 def serving(data_dir: Path) -> bool:
     """Whether a process holds one of the data dir's serving locks (``taros run``)."""
-    from taros.bot.app import _try_lock  # the same advisory locks taros run takes
-
     folder = data_dir / "serving"
     if not folder.is_dir():
         return False
     for lock in folder.glob("*.lock"):
-        fd = _try_lock(lock)
+        fd = try_lock(lock)
         if fd is None:
             return True
         os.close(fd)

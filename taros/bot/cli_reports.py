@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from taros.bot.app import App, served_elsewhere
+from taros.bot.app import App
 from taros.bot.config import Settings
 from taros.bot.export import (
     FORMATS,
@@ -19,6 +19,7 @@ from taros.bot.export import (
     write_recap,
 )
 from taros.bot.identity import parse_channel_id
+from taros.bot.serving import served_elsewhere
 from taros.conversations.ports import Officer
 
 

@@ -12,9 +12,9 @@ import asyncio
 import sys
 from typing import TextIO
 
-from taros.bot.app import served_elsewhere
 from taros.bot.config import Settings
 from taros.bot.identity import parse_channel_id
+from taros.bot.serving import served_elsewhere
 from taros.channels.whatsapp_files import SESSION, linked_device, read_state, remove_session
 from taros.channels.whatsapp_link import Outcome, link, logout, pretty, status
 from taros.channels.whatsapp_session import WorkerConfig
