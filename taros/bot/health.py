@@ -13,6 +13,7 @@ authentication because it shows no personal data, only counts).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -82,9 +83,30 @@ class Address:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
+Route = tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
+
+
+def channel_routes(channels: Iterable[object]) -> list[Route]:
+    """The HTTP routes channels want served (a channel may offer ``http_routes()``)."""
+    routes: list[Route] = []
+    for channel in channels:
+        offer = getattr(channel, "http_routes", None)
+        if callable(offer):
+            routes.extend(offer())
+    return routes
+
+
 class HealthServer:
-    def __init__(self, app: App, metrics: Metrics, *, outbox_limit: float) -> None:
+    def __init__(
+        self,
+        app: App,
+        metrics: Metrics,
+        *,
+        outbox_limit: float,
+        routes: Sequence[Route] = (),
+    ) -> None:
         self.app = app
+        self.routes = tuple(routes)
         self.metrics = metrics
         self.outbox_limit = outbox_limit
         self._runner: web.AppRunner | None = None
@@ -95,6 +117,8 @@ class HealthServer:
         web_app = web.Application()
         web_app.router.add_get("/healthz", self._healthz)
         web_app.router.add_get("/metrics", self._metrics)
+        for method, path, handler in self.routes:  # e.g. the Telegram webhook
+            web_app.router.add_route(method, path, handler)
         return web_app
 
     async def start(self, listen: str) -> Address:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from taros.bot.app import App
 from taros.bot.config import Settings
-from taros.bot.health import HealthServer
+from taros.bot.health import HealthServer, channel_routes
 from taros.bot.metrics import Metrics, observe
 from taros.bot.shutdown import SendGate
 from taros.channels.base import Channel, ChannelUnavailable
@@ -74,7 +74,12 @@ async def serve(settings: Settings, factories: list[Callable[[], Channel]]) -> i
         await app.start(timers=True)
         names = ", ".join(describe(c, settings) for c in app.channels.values())
         if settings.http_listen:
-            http = HealthServer(app, metrics, outbox_limit=settings.health_outbox_seconds)
+            http = HealthServer(
+                app,
+                metrics,
+                outbox_limit=settings.health_outbox_seconds,
+                routes=channel_routes(app.channels.values()),
+            )
             try:
                 where = await http.start(settings.http_listen)
             except OSError as exc:  # the address is taken or not this machine's

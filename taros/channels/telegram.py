@@ -22,10 +22,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
@@ -57,7 +59,13 @@ from taros.channels.telegram_outbound import (
 )
 from taros.channels.telegram_pacing import Pacer, Rate
 from taros.channels.telegram_texts import MENU_LANGUAGES, command_menu, group_notice
-from taros.channels.telegram_updates import Poller, WebhookServer
+from taros.channels.telegram_updates import (
+    SECRET_HEADER,
+    Poller,
+    WebhookServer,
+    read_update,
+    refuse_secret,
+)
 from taros.conversations.i18n import _, default_locale, use_locale
 from taros.conversations.messages import FetchBytes, Inbound, Outbound
 
@@ -74,6 +82,10 @@ TELEGRAM_OVERALL = Rate(30.0, 30)  # Telegram: about 30 messages a second
 TELEGRAM_PER_CHAT = Rate(1.0, 3)  # about one a second per chat; short bursts are tolerated
 
 
+WEBHOOK_ANSWER_WITHIN = 50.0
+WebHandler = Callable[[web.Request], Awaitable[web.Response]]
+
+
 class TelegramUnavailable(ChannelUnavailable):
     """The channel cannot start: the token was rejected or the Bot API is unreachable."""
 
@@ -86,6 +98,7 @@ class Webhook:
     host: str = "127.0.0.1"
     port: int = 8443
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    shared: bool = False  # served by the application's HTTP server (TAROS_HTTP), not its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +157,7 @@ class TelegramChannel:
                 host=host.strip("[]"),
                 port=int(port),
                 secret=settings.telegram_secret or secrets.token_urlsafe(32),
+                shared=bool(settings.http_listen),
             )
         return cls(
             settings.telegram_token,
@@ -256,15 +270,16 @@ class TelegramChannel:
         self._poll_task = asyncio.create_task(self._poller.run(), name="telegram polling")
 
     async def _start_webhook(self, webhook: Webhook) -> None:
-        self._server = WebhookServer(
-            webhook.host,
-            webhook.port,
-            path=urlsplit(webhook.url).path or "/",
-            secret=webhook.secret,
-            accept=self._accept,
-            loop=asyncio.get_running_loop(),
-        )
-        self._server.start()
+        if not webhook.shared:
+            self._server = WebhookServer(
+                webhook.host,
+                webhook.port,
+                path=urlsplit(webhook.url).path or "/",
+                secret=webhook.secret,
+                accept=self._accept,
+                loop=asyncio.get_running_loop(),
+            )
+            self._server.start()
         try:
             await self._bot().set_webhook(
                 webhook.url,
@@ -279,6 +294,32 @@ class TelegramChannel:
     def connected(self) -> bool:
         """Started and receiving (see taros.channels.base.Supervised)."""
         return self._app is not None and self._receiving
+
+    def http_routes(
+        self,
+    ) -> list[tuple[str, str, Callable[[web.Request], Awaitable[web.Response]]]]:
+        """The webhook, to be served by the application's HTTP server (``TAROS_HTTP``)."""
+        if self.webhook is None or not self.webhook.shared:
+            return []
+        return [("POST", urlsplit(self.webhook.url).path or "/", self._webhook_request)]
+
+    async def _webhook_request(self, request: web.Request) -> web.Response:
+        """One webhook call: 200 once the update is committed, 503 to have it sent again."""
+        assert self.webhook is not None
+        refused = refuse_secret(request.headers.get(SECRET_HEADER), self.webhook.secret.encode())
+        if refused is not None:
+            return web.Response(status=refused)
+        if request.content_length is None or request.content_length > WebhookServer.max_body:
+            return web.Response(status=411 if request.content_length is None else 413)
+        data = read_update(await request.read())
+        if data is None:
+            return web.Response(status=400)
+        try:
+            async with asyncio.timeout(WEBHOOK_ANSWER_WITHIN):
+                handled = await self._accept(data)
+        except TimeoutError:
+            return web.Response(status=503)  # still being handled; the repeat is ignored
+        return web.Response(status=200 if handled else 503)
 
     @property
     def webhook_port(self) -> int | None:

@@ -186,6 +186,24 @@ Accept = Callable[[dict[str, Any]], Awaitable[bool]]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+def refuse_secret(given: str | None, expected: bytes) -> int | None:
+    """403 unless the request carries the secret token set with setWebhook."""
+    if given is None or not hmac.compare_digest(given.encode(), expected):
+        return 403
+    return None
+
+
+def read_update(body: bytes) -> dict[str, Any] | None:
+    """The update in a webhook request body, or None when it is not one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return None
+    return data
+
+
 class WebhookServer:
     """A small HTTP server (standard library, one thread per connection) for Telegram's
     webhook; TLS is the reverse proxy's job."""
@@ -232,17 +250,12 @@ class WebhookServer:
         """A refusal status for the request line and headers, or None to read the body."""
         if urlsplit(path).path != self.path:
             return 404
-        if secret is None or not hmac.compare_digest(secret.encode(), self.secret):
-            return 403
-        return None
+        return refuse_secret(secret, self.secret)
 
     def handle(self, body: bytes) -> int:
         """The HTTP status for one update (runs in the connection's thread)."""
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return 400
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        data = read_update(body)
+        if data is None:
             return 400
         future = asyncio.run_coroutine_threadsafe(self.accept(data), self.loop)
         try:
