@@ -24,13 +24,10 @@ def reporter(pseudonym: str, masked: str) -> str:
 
 
 def place_of(ticket: TicketDetail, gazetteer: Gazetteer) -> str:
-    place = prompts.place_label(gazetteer, ticket.kecamatan_code, ticket.desa_code)
-    address = (ticket.address or "").strip()
-    if ticket.outside_garut:
-        return _("outside Kabupaten Garut (%(where)s)") % {"where": address or "-"}
-    if place and address:
-        return f"{place} — {address}"
-    return place or address or _("not given")
+    text = prompts.place_text(
+        gazetteer, ticket.kecamatan_code, ticket.desa_code, ticket.address, ticket.outside_garut
+    )
+    return text or _("not given")
 
 
 def _topic(code: str, categories: Categories) -> str:

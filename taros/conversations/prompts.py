@@ -15,6 +15,7 @@ from taros.conversations.i18n import _, current_locale, ngettext, pgettext
 from taros.conversations.messages import Option
 from taros.conversations.places import Gazetteer
 from taros.conversations.state import Draft
+from taros.conversations.text import normalise
 
 # Option ids: stable payloads, validated on return; never shown to the user.
 MORE = "more"
@@ -193,18 +194,39 @@ def place_label(gazetteer: Gazetteer, kecamatan_code: str | None, desa_code: str
     return ", ".join(parts)
 
 
+PLACE_WORDS = frozenset({"kec", "kecamatan", "desa", "ds", "kel", "kelurahan", "di", "daerah"})
+
+
+def adds_to(place: str, address: str) -> bool:
+    """Whether what the citizen typed says more than the place it was matched to
+    ("Kadungora" adds nothing to "Kec. Kadungora"; "dekat pasar" does)."""
+    said = set(normalise(address).split()) - PLACE_WORDS
+    return bool(said - set(normalise(place).split()))
+
+
+def place_text(
+    gazetteer: Gazetteer,
+    kecamatan_code: str | None,
+    desa_code: str | None,
+    address: str | None,
+    outside_garut: bool,
+) -> str | None:
+    """The place of a report in one line: ``Desa X, Kec. Y — dekat pasar``; None if unknown."""
+    place = place_label(gazetteer, kecamatan_code, desa_code)
+    typed = (address or "").strip()
+    if outside_garut:
+        return _("outside Kabupaten Garut (%(where)s)") % {"where": typed or _("a shared pin")}
+    if place and typed and adds_to(place, typed):
+        return f"{place} — {typed}"
+    return place or typed or None
+
+
 def location_summary(gazetteer: Gazetteer, draft: Draft) -> str:
-    place = place_label(gazetteer, draft.kecamatan_code, draft.desa_code)
-    address = (draft.address or "").strip()
-    if draft.outside_garut:
-        where = address or _("a shared pin")
-        return _("outside Kabupaten Garut (%(where)s)") % {"where": where}
-    if place and address and address.casefold() != place.casefold():
-        return f"{place} — {address}"
-    if place:
-        return place
-    if address:
-        return address
+    text = place_text(
+        gazetteer, draft.kecamatan_code, draft.desa_code, draft.address, draft.outside_garut
+    )
+    if text:
+        return text
     if draft.lat is not None and draft.lon is not None:
         return _("location pin %(lat).5f, %(lon).5f") % {"lat": draft.lat, "lon": draft.lon}
     return _("not given")
