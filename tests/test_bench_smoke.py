@@ -1,0 +1,60 @@
+"""Every benchmark of ``bench/`` at smoke size, as a subprocess: it runs, its checks pass
+(nothing failed, lost or duplicated) and it ends with its summary line. The targets of
+issue 8 are checked at full size, by hand (``bench/README.md``); a smoke run on a busy CI
+machine says nothing about speed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SMOKE = {
+    "engine": [
+        "--conversations",
+        "150",
+        "--concurrency",
+        "50",
+        "--chats",
+        "60",
+        "--rate",
+        "150",
+        "--sizes",
+        "1000,3000",
+        "--warmup",
+        "20",
+        "--raw-messages",
+        "300",
+    ],
+    "telegram_burst": ["--citizens", "8"],
+    "memory": ["--drafts", "600", "--concurrency", "100"],
+    "flooder": ["--citizens", "30", "--seconds", "3", "--rounds", "1"],
+}
+SUMMARY = {
+    "engine": "engine PASS: ",
+    "telegram_burst": "telegram burst PASS: TAROS drained in",
+    "memory": "memory PASS: 600 open drafts",
+    "flooder": "flooder PASS: ",
+}
+
+
+@pytest.mark.parametrize("name", list(SMOKE))
+def test_benchmark_runs_at_smoke_size(name: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *SMOKE[name]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    summary = run.stdout.strip().splitlines()[-1]
+    assert summary.startswith(SUMMARY[name]), run.stdout
+    if name == "telegram_burst":
+        assert " 0 lost, 0 duplicated" in summary
+        assert "baseline" in summary and "8/8 finished" in summary
