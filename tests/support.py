@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from taros.bot.app import App
 from taros.bot.clock import ManualClock
 from taros.bot.config import Settings
+from taros.bot.identity import ChannelId
+from taros.bot.officers import add_officer
 from taros.channels.recording import RecordingChannel, file_attachment, inbound
 from taros.conversations.messages import Inbound, Location, Outbound
 from taros.conversations.prefill import Understander
@@ -108,6 +110,24 @@ def ticket_number(text: str) -> str:
 async def reported(bot: Harness, chat: str = "warga", **how: object) -> str:
     """The ticket number of a whole intake (see :func:`report`)."""
     return ticket_number(await report(bot, chat, **how))  # type: ignore[arg-type]
+
+
+async def register(
+    bot: Harness,
+    chat: str = "reskrim",
+    role: str = "officer",
+    unit: str | None = "SATRESKRIM",
+    name: str = "Bripka Asep",
+) -> None:
+    """Register an officer on the test channel (default: SATRESKRIM, which works uang palsu)."""
+    await add_officer(
+        bot.app.db,
+        ChannelId(bot.channel.name, chat),
+        name=name,
+        role=role,
+        unit=unit,
+        now=bot.clock.now(),
+    )
 
 
 def texts(replies: list[Outbound]) -> str:

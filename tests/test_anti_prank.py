@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from support import STORY, Harness, reported, running, texts
+from support import STORY, Harness, register, reported, running, texts
 
 from taros.bot.config import Settings
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer
 from taros.conversations.engine import Handled
 
 
@@ -46,14 +44,7 @@ async def test_a_sixth_report_in_a_day_waits(settings: Settings) -> None:
 
 
 async def test_three_pranks_block_the_reporter_with_a_notice(bot: Harness) -> None:
-    await add_officer(
-        bot.app.db,
-        ChannelId("test", "reskrim"),
-        name="Asep",
-        role="officer",
-        unit="SATRESKRIM",
-        now=bot.clock.now(),
-    )
+    await register(bot)
     for strike in (1, 2, 3):
         number = await reported(bot, "iseng")
         reply = texts(await bot.send(f"/status {number} tolak iseng laporan palsu", chat="reskrim"))
@@ -79,14 +70,7 @@ async def test_three_pranks_block_the_reporter_with_a_notice(bot: Harness) -> No
 
 
 async def test_a_plain_rejection_is_no_strike(bot: Harness) -> None:
-    await add_officer(
-        bot.app.db,
-        ChannelId("test", "reskrim"),
-        name="Asep",
-        role="officer",
-        unit="SATRESKRIM",
-        now=bot.clock.now(),
-    )
+    await register(bot)
     number = await reported(bot, "warga")
     await bot.send(f"/status {number} tolak bukan wewenang polisi", chat="reskrim")
     assert await bot.query("SELECT COUNT(*) FROM strikes") == [(0,)]

@@ -6,22 +6,13 @@ import os
 import time
 from datetime import timedelta
 
-from support import STORY, Harness, reported, texts
+from support import STORY, Harness, register, reported, texts
 
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer
 from taros.channels.recording import file_attachment
 
 
 async def setup(bot: Harness) -> tuple[str, str]:
-    await add_officer(
-        bot.app.db,
-        ChannelId("test", "reskrim"),
-        name="Asep",
-        role="officer",
-        unit="SATRESKRIM",
-        now=bot.clock.now(),
-    )
+    await register(bot)
     closed = await reported(bot, "ani", evidence=(b"photo of a closed case",))
     still_open = await reported(bot, "ani", evidence=(b"photo of an open case",))
     await bot.send(f"/status {closed} selesai", chat="reskrim")

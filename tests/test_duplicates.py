@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from support import Harness, report, texts, ticket_number
+from support import Harness, register, report, texts, ticket_number
 
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer
 from taros.conversations.duplicates import distance_metres
 from taros.conversations.messages import Location
 
@@ -16,14 +14,7 @@ STORY = "Ada orang belanja pakai uang palsu pecahan 100 ribu di warung sekitar s
 
 
 async def test_a_second_report_in_the_same_desa_is_linked(bot: Harness) -> None:
-    await add_officer(
-        bot.app.db,
-        ChannelId("test", "reskrim"),
-        name="Asep",
-        role="officer",
-        unit="SATRESKRIM",
-        now=bot.clock.now(),
-    )
+    await register(bot)
     first = ticket_number(await report(bot, "ani", place="Ds. Sukamaju Kec. Cilawu", story=STORY))
     bot.clock.advance(timedelta(hours=3))
     second = await report(bot, "budi", place="desa sukamaju cilawu", story=STORY)
@@ -57,14 +48,7 @@ async def test_pins_are_linked_only_near_soon_and_alike(
 
 
 async def test_a_closed_ticket_is_not_linked(bot: Harness) -> None:
-    await add_officer(
-        bot.app.db,
-        ChannelId("test", "reskrim"),
-        name="Asep",
-        role="officer",
-        unit="SATRESKRIM",
-        now=bot.clock.now(),
-    )
+    await register(bot)
     first = ticket_number(await report(bot, "ani", place="Ds. Sukamaju Kec. Cilawu", story=STORY))
     await bot.send(f"/status {first} selesai", chat="reskrim")
     second = await report(bot, "budi", place="desa sukamaju cilawu", story=STORY)

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from support import STORY, TICKET, Harness, reported, texts
+from support import STORY, TICKET, Harness, register, reported, texts
 
 from taros.bot.identity import ChannelId
 from taros.bot.officers import RegistryError, add_officer, list_officers, remove_officer
-
-
-async def register(bot: Harness, chat: str, role: str, unit: str | None, name: str) -> None:
-    await add_officer(
-        bot.app.db, ChannelId("test", chat), name=name, role=role, unit=unit, now=bot.clock.now()
-    )
 
 
 @pytest.fixture
