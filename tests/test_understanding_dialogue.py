@@ -128,3 +128,23 @@ async def test_a_short_topic_answer_is_just_the_topic(bot: Harness) -> None:
     assert "Di mana kejadiannya?" in texts(await bot.send("mau lapor penipuan"))
     await bot.send("Leles")
     assert "Ceritakan apa yang terjadi" in texts(bot.channel.sent[-1:])
+
+
+async def test_a_citizen_writing_english_is_asked_once_in_english(listening: Harness) -> None:
+    bot = listening
+    first = texts(
+        await bot.send(
+            "Hello, my motorbike was stolen last night near the market in Leles, please help"
+        )
+    )
+    assert "Welcome to TAROS" in first
+    assert "You wrote in English. Shall I answer in English?" in first
+    confirm = texts(await bot.send("1"))
+    assert "is that right?" in confirm
+    assert "Kec. Leles" in confirm
+
+
+async def test_declining_english_keeps_indonesian(listening: Harness) -> None:
+    bot = listening
+    await bot.send("Hello, my motorbike was stolen last night near the market in Leles")
+    assert "benar?" in texts(await bot.send("Bahasa Indonesia"))

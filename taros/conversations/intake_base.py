@@ -141,8 +141,9 @@ class IntakeBase:
         elif step == Step.PREFILL_CONFIRM:
             self._confirm_prefill_or_ask(turn)
         elif step == Step.LANGUAGE:
-            with use_locale("su"):
-                text, options = prompts.language_question()
+            asked = str(conv.pending.get("language", "su"))
+            with use_locale(asked):
+                text, options = prompts.language_question(asked)
                 turn.ask(step, text, options)
         elif step == Step.CATEGORY:
             text, options = prompts.category_question(self.categories)

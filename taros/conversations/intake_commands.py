@@ -116,7 +116,10 @@ class CitizenCommands(IntakeBase):
         changes.locale = locale
         with use_locale(locale):
             turn.say(_("From now on I will write in English."))
-            if turn.conv.draft is not None:
+            if turn.conv.step == Step.LANGUAGE:  # the language question is answered too
+                turn.conv.pending = {}
+                self._confirm_prefill_or_ask(turn)
+            elif turn.conv.draft is not None:
                 self._reask(turn)
 
     def _on_erase(self, turn: Turn, msg: Inbound, changes: Changes) -> None:

@@ -26,6 +26,9 @@ from taros.conversations.text import normalise
 log = logging.getLogger(__name__)
 
 
+ASKED_LANGUAGES = ("su", "en")  # a first message clearly in one of them: ask once, in it
+
+
 class FirstMessage(IntakeBase):
     async def _start(self, turn: Turn, msg: Inbound | None) -> None:
         """A new draft: the urgent advice first when it is an emergency, the greeting, what a
@@ -37,12 +40,14 @@ class FirstMessage(IntakeBase):
         conv.pending = {}
         prefill = self._prefill(msg.text, turn.now) if msg is not None and msg.text else None
         ask_language = (
-            prefill is not None
-            and prefill.language == "su"
+            prefill.language
+            if prefill is not None
+            and prefill.language in ASKED_LANGUAGES
             and conv.locale is None
             and not conv.language_asked
+            else None
         )
-        with use_locale("su" if ask_language else conv.locale):
+        with use_locale(ask_language or conv.locale):
             if prefill is not None and prefill.urgent:
                 conv.draft.urgent = True
                 turn.say(prompts.urgent_advice())
@@ -53,8 +58,9 @@ class FirstMessage(IntakeBase):
             await self._absorb_extras(turn, msg)
         if ask_language:
             conv.language_asked = True
-            with use_locale("su"):
-                text, options = prompts.language_question()
+            conv.pending = {"language": ask_language}
+            with use_locale(ask_language):
+                text, options = prompts.language_question(ask_language)
                 turn.ask(Step.LANGUAGE, text, options)
             return
         self._confirm_prefill_or_ask(turn)
@@ -148,18 +154,26 @@ class FirstMessage(IntakeBase):
             self._invalid(turn, _("Please answer yes or no."))
 
     def _on_language(self, turn: Turn, msg: Inbound, option: str | None, changes: Changes) -> None:
+        asked = str(turn.conv.pending.get("language", "su"))
         chosen = option
         if chosen is None:
             answer = yes_or_no(msg.text)
-            chosen = {prompts.YES: "su", prompts.NO: "id"}.get(answer or "")
+            chosen = {prompts.YES: asked, prompts.NO: "id"}.get(answer or "")
         if chosen is None:
-            chosen = {"su": "su", "sunda": "su", "id": "id", "indonesia": "id"}.get(
-                normalise(msg.text, limit=50)
-            )
-        if chosen not in ("su", "id"):
-            with use_locale("su"):
+            chosen = {
+                "su": "su",
+                "sunda": "su",
+                "en": "en",
+                "english": "en",
+                "inggris": "en",
+                "id": "id",
+                "indonesia": "id",
+            }.get(normalise(msg.text, limit=50))
+        if chosen not in (asked, "id"):
+            with use_locale(asked):
                 self._invalid(turn, _("Please choose one of the numbers shown."))
             return
+        turn.conv.pending = {}
         turn.conv.locale = chosen
         changes.locale = chosen
         with use_locale(chosen):

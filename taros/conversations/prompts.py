@@ -48,12 +48,14 @@ def urgent_advice() -> str:
     )
 
 
-def language_question() -> tuple[str, list[Option]]:
-    """Asked once, in Sundanese, of a citizen who wrote in Sundanese."""
-    return _("You wrote in Sundanese. Shall I answer in Sundanese?"), [
-        Option("su", _("Yes, in Sundanese")),
-        Option("id", _("Bahasa Indonesia")),
-    ]
+def language_question(language: str) -> tuple[str, list[Option]]:
+    """Asked once, in that language, of a citizen who wrote in Sundanese or English."""
+    if language == "en":
+        question, yes = _("You wrote in English. Shall I answer in English?"), _("Yes, in English")
+    else:
+        question = _("You wrote in Sundanese. Shall I answer in Sundanese?")
+        yes = _("Yes, in Sundanese")
+    return question, [Option(language, yes), Option("id", _("Bahasa Indonesia"))]
 
 
 def understood_line(
