@@ -556,6 +556,9 @@ async def _check_state(bench: Bench, chat: str, *, may_be_absent: bool = False) 
         assert conv.draft is None, conv
         return conv
     draft = conv.draft
+    if conv.step == Step.ERASE_CONFIRM and draft is None:  # /hapusdata asked while idle
+        assert [o.id for o in conv.options] == ["yes", "no"], conv.options
+        return conv
     assert draft is not None, f"step {conv.step} without a draft"
     assert draft.category is None or draft.category in CATEGORY_CODES, draft.category
     assert draft.chronology is None or 0 < len(draft.chronology) <= MAX_CHRONOLOGY

@@ -4,7 +4,6 @@ skip, cancel)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -240,7 +239,7 @@ class IntakeBase:
         if not text or len(text) > 200:
             return None
         digits = text.rstrip(".) ")
-        if re.fullmatch(r"[0-9]{1,4}", digits):
+        if digits.isdecimal() and len(digits) <= 4:  # any script's digits, not "²"
             index = int(digits)
             return ids[index - 1] if 1 <= index <= len(ids) else None
         wanted = normalise(text)
