@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from taros.bot.database import bundled_migrations, prepare_private_file
+from taros.bot.files import write_private
 from taros.bot.serving import try_lock
 
 __all__ = ["BackupError", "Summary", "backup", "restore", "verify"]
@@ -94,7 +95,7 @@ def backup(data_dir: Path, target: Path) -> Summary:
         },
         "media": [{"path": rel, "sha256": sha, "size": size} for rel, sha, size in media],
     }
-    _write_private(target / MANIFEST, json.dumps(manifest, indent=1).encode())
+    write_private(target / MANIFEST, json.dumps(manifest, indent=1).encode())
     return Summary(
         target,
         database_size,
@@ -330,16 +331,6 @@ def _private_dir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     for folder in {path, *created}:
         os.chmod(folder, stat.S_IRWXU)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as writer:
-        writer.write(data)
-        writer.flush()
-        os.fsync(writer.fileno())
-    os.replace(partial, path)
 
 
 def _size(count: int) -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import secrets
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from taros.bot.files import private_dir, write_private
 
 KEEP_SECONDS = 14 * 24 * 3600  # charts older than this are removed when a new one is drawn
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -45,21 +45,10 @@ async def render_chart(data: ChartData, folder: Path, stem: str) -> Path:
 
 def _render(data: ChartData, folder: Path, stem: str) -> Path:
     png = _draw(data)
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, stat.S_IRWXU)
+    private_dir(folder)
     _prune(folder)
     path = folder / f"{stem}-{secrets.token_hex(4)}.png"
-    partial = path.with_suffix(".part")
-    fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(png)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    write_private(path, png)
     return path
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import os
-import stat
 from pathlib import Path
 
 import aiosqlite
 from PIL import Image, UnidentifiedImageError
 
 from taros.bot.database import Database
+from taros.bot.files import private_dir, write_private
 from taros.bot.media import MediaStore
 from taros.conversations.messages import Media
 
@@ -70,10 +69,6 @@ class EvidenceFiles:
             if clean is None:
                 log.warning("evidence %s is not a readable image; sent as a document", sha256)
                 return Media(original, "application/octet-stream")
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            os.chmod(self.cache_dir, stat.S_IRWXU)
-            tmp = target.with_suffix(".tmp")
-            tmp.write_bytes(clean)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, target)
+            private_dir(self.cache_dir)
+            write_private(target, clean)
         return Media(target, "image/png" if target.suffix == ".png" else "image/jpeg")

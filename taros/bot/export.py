@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ import aiosqlite
 
 from taros.bot.clock import from_db, to_db
 from taros.bot.database import Database
+from taros.bot.files import write_private
 from taros.bot.identity import ChannelId
 from taros.bot.officers import audit
 from taros.conversations import prompts
@@ -283,22 +283,6 @@ def _safe(value: Cell) -> Cell:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` readable by the owner only, replacing it whole."""
-    partial = path.with_name(f".{path.name}.part")
-    fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(partial, 0o600)
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
 
 
 async def write_recap(recap: Recap, path: Path, fmt: str, locale: str) -> Path:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
-import stat
-import tempfile
 from pathlib import Path
 
+from taros.bot.files import private_dir, write_private
 from taros.conversations.media import SaveFailed, StoredMedia, TooLarge
 from taros.conversations.messages import Attachment
 
@@ -54,25 +52,8 @@ class MediaStore:
 
     def _save_sync(self, data: bytes) -> StoredMedia:
         digest = hashlib.sha256(data).hexdigest()
-        folder = self.root / digest[:2]
-        _private_dir(self.root)
-        _private_dir(folder)
-        target = folder / digest
+        private_dir(self.root)
+        target = private_dir(self.root / digest[:2]) / digest
         if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".incoming-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_private(target, data)
         return StoredMedia(digest, len(data), f"{digest[:2]}/{digest}")
-
-
-def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, stat.S_IRWXU)
