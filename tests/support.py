@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from taros.bot.app import App
 from taros.bot.clock import ManualClock
@@ -128,6 +131,24 @@ async def register(
         unit=unit,
         now=bot.clock.now(),
     )
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(name: str, *args: str, timeout: float = 300) -> str:
+    """Run ``python -m bench.NAME ARGS`` from the repository root; it must pass. Returns its
+    final summary line."""
+    run = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout.strip().splitlines()[-1]
 
 
 def texts(replies: list[Outbound]) -> str:

@@ -5,13 +5,8 @@ machine says nothing about speed."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from support import run_bench
 
 SMOKE = {
     "engine": [
@@ -44,17 +39,8 @@ SUMMARY = {
 
 @pytest.mark.parametrize("name", list(SMOKE))
 def test_benchmark_runs_at_smoke_size(name: str) -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", f"bench.{name}", *SMOKE[name]],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    summary = run.stdout.strip().splitlines()[-1]
-    assert summary.startswith(SUMMARY[name]), run.stdout
+    summary = run_bench(name, *SMOKE[name], timeout=240)
+    assert summary.startswith(SUMMARY[name]), summary
     if name == "telegram_burst":
         assert " 0 lost, 0 duplicated" in summary
         assert "baseline" in summary and "8/8 finished" in summary

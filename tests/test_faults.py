@@ -4,23 +4,10 @@ latency per call; every reply arrives exactly once, in each chat's order.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
+from support import run_bench
 
 
 def test_a_misbehaving_bot_api_loses_and_reorders_nothing() -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.faults", "--citizens", "10"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    summary = run.stdout.strip().splitlines()[-1]
+    summary = run_bench("faults", "--citizens", "10")
     assert summary.startswith("faults PASS: 10 citizens")
     assert "0 missing, 0 duplicated, 0 chats out of order" in summary
