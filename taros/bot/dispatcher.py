@@ -10,12 +10,12 @@ picked up by polling.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from taros.bot.background import Background
 from taros.bot.clock import Clock
 from taros.bot.store import OutboxRow, OutboxScope, SqliteStore
 from taros.channels.base import Channel, Permanent, RetryAfter
@@ -33,7 +33,9 @@ def backoff(attempts: int) -> float:
     return min(BACKOFF_MAX, BACKOFF_START * (2 ** max(0, attempts - 1)))
 
 
-class Dispatcher:
+class Dispatcher(Background):
+    name = "outbox dispatcher"
+
     def __init__(
         self,
         store: SqliteStore,
@@ -43,17 +45,17 @@ class Dispatcher:
         poll_interval: float = 1.0,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
+        super().__init__()
         self.store = store
         self.channels = channels
         self.clock = clock
         self.poll_interval = poll_interval
         self.max_attempts = max_attempts
-        self._wake = asyncio.Event()
+        self.retry_after = poll_interval  # an outbox that cannot be read is read again soon
         self._load_lock = asyncio.Lock()
         self._high_water = 0
         self._queues: dict[ChatKey, deque[OutboxRow]] = {}
         self._senders: dict[ChatKey, asyncio.Task[None]] = {}
-        self._task: asyncio.Task[None] | None = None
         self.sent = 0
         self.failed = 0
         self.retried = 0
@@ -63,18 +65,10 @@ class Dispatcher:
 
     def notify(self, _ids: tuple[int, ...] = ()) -> None:
         """New rows were committed: look now instead of at the next poll."""
-        self._wake.set()
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="outbox dispatcher")
+        super().notify()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await super().stop()
         senders = list(self._senders.values())
         for sender in senders:
             sender.cancel()
@@ -95,16 +89,9 @@ class Dispatcher:
             return len(self._queues.get(key, ()))
         return sum(len(q) for q in self._queues.values())
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._load()
-            except Exception:
-                log.exception("could not read the outbox; trying again")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_interval):
-                    await self._wake.wait()
-            self._wake.clear()
+    async def tick(self) -> float:
+        await self._load()
+        return self.poll_interval
 
     async def _load(self) -> None:
         """Queue every undelivered row not yet queued (one reader at a time, so a row is
