@@ -22,6 +22,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".taros-installed"
+SOURCES = ("bot", "channels", "conversations", "locales", "tests", "tools", "bench", "dev.py")
 
 
 def ensure_environment() -> None:
@@ -59,7 +60,7 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if command == "test":
         lint = subprocess.run(
-            [str(BIN / "ruff"), "check", "taros", "tests", "tools", "bench", "dev.py"]
+            [str(BIN / "ruff"), "check", *SOURCES]
         )
         if lint.returncode != 0:
             return lint.returncode

@@ -82,7 +82,7 @@ TICKET_YEARS = 3  # pre-filled tickets are spread over this many years before no
 
 def intake_steps(n: int) -> list[dict[str, Any]]:
     """The seven messages of citizen ``n``'s intake (the Inbound fields besides the ids)."""
-    from taros.channels.recording import file_attachment
+    from channels.recording import file_attachment
 
     photo = b"\xff\xd8\xff\xe0bench-photo-" + n.to_bytes(8, "big") + bytes(range(256)) * 8
     return [
@@ -97,7 +97,7 @@ def intake_steps(n: int) -> list[dict[str, Any]]:
 
 
 def inbound(prefix: str, n: int, step: int, fields: dict[str, Any]) -> Any:
-    from taros.conversations.messages import Inbound
+    from conversations.messages import Inbound
 
     chat = f"{prefix}{n}"
     return Inbound(
@@ -390,7 +390,7 @@ def prefill_elsewhere(db_path: Path, start: int, stop: int, history: float, now:
 
 def _routes() -> list[tuple[str, str, str]]:
     """(unit, polsek, kecamatan code) of every kecamatan, for spreading pre-filled tickets."""
-    from taros.conversations.routing import polsek_by_kecamatan
+    from conversations.desk.routing import polsek_by_kecamatan
 
     return [("SATRESKRIM", polsek, code) for code, polsek in sorted(polsek_by_kecamatan().items())]
 
@@ -398,7 +398,7 @@ def _routes() -> list[tuple[str, str, str]]:
 def add_officers(db_path: Path, now: datetime) -> None:
     """One officer per unit and Polsek and a Kapolres, as in production: every new ticket
     notifies its unit and Polsek (two more replies in the outbox)."""
-    from taros.conversations.routing import all_units
+    from conversations.desk.routing import all_units
 
     db = sqlite3.connect(db_path, isolation_level=None)
     rows = [
@@ -493,7 +493,7 @@ async def raw_aiosqlite(db_path: Path, messages: int, statements: float, group: 
     same number of statements per message, ``group`` messages per commit, same PRAGMAs."""
     import aiosqlite
 
-    from taros.bot.database import PRAGMAS
+    from bot.storage.database import PRAGMAS
 
     conn = await aiosqlite.connect(db_path, isolation_level=None)
     for pragma in PRAGMAS:
@@ -512,7 +512,7 @@ async def raw_aiosqlite(db_path: Path, messages: int, statements: float, group: 
 
 def raw_sqlite(db_path: Path, messages: int, statements: float, group: int) -> float:
     """The same work on a plain sqlite3 connection in one thread: what SQLite itself allows."""
-    from taros.bot.database import PRAGMAS
+    from bot.storage.database import PRAGMAS
 
     conn = sqlite3.connect(db_path, isolation_level=None)
     for pragma in PRAGMAS:
@@ -585,8 +585,8 @@ async def _stop_counting(app: Any) -> None:
 async def measure(
     data_dir: Path, stored: int, args: argparse.Namespace, prefill_seconds: float
 ) -> SizeResult:
-    from taros.bot.app import App
-    from taros.bot.config import Settings
+    from bot.app import App
+    from bot.config import Settings
 
     settings = Settings(data_dir=data_dir)  # production defaults, rate limits included
     app = await App.open(settings, poll_interval=1.0)
@@ -665,7 +665,7 @@ async def measure(
 
 
 async def bench(args: argparse.Namespace, data_dir: Path) -> list[SizeResult]:
-    from taros.bot.database import Database
+    from bot.storage.database import Database
 
     db = await Database.open(data_dir / "taros.db")  # create and migrate
     await db.close()

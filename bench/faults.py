@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_bot_api import FakeBotApi  # noqa: E402 - the tests' fake, on purpose
 
-from taros.bot.app import App  # noqa: E402
-from taros.bot.config import Settings  # noqa: E402
-from taros.channels.telegram import TelegramChannel, TelegramOptions  # noqa: E402
-from taros.channels.telegram_pacing import Rate  # noqa: E402
+from bot.app import App  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from channels.pacing import Rate  # noqa: E402
+from channels.telegram.channel import TelegramChannel, TelegramOptions  # noqa: E402
 
 STORY = "Tadi pagi ada orang belanja di warung saya pakai uang palsu 100 ribu, orangnya kabur."
 PIN = (-7.0853, 107.9983)

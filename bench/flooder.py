@@ -138,8 +138,8 @@ async def one_round(
 
 
 async def bench(args: argparse.Namespace, data_dir: Path, limited: bool) -> list[Round]:
-    from taros.bot.app import App
-    from taros.bot.config import Settings
+    from bot.app import App
+    from bot.config import Settings
 
     settings = (
         Settings(data_dir=data_dir)

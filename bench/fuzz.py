@@ -23,12 +23,12 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from taros.bot.app import App
-from taros.bot.config import Settings
-from taros.channels.recording import RecordingChannel, file_attachment
-from taros.conversations.engine import Handled
-from taros.conversations.messages import AttachmentKind, Inbound, InboundKind, Location
-from taros.conversations.state import Step
+from bot.app import App
+from bot.config import Settings
+from channels.recording import RecordingChannel, file_attachment
+from conversations.engine import Handled
+from conversations.messages import AttachmentKind, Inbound, InboundKind, Location
+from conversations.state import Step
 
 VALID = [
     "halo",

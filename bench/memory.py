@@ -30,8 +30,8 @@ LIMIT_MB = 150.0
 
 
 async def hold_drafts(data_dir: Path, drafts: int, concurrency: int) -> dict[str, float]:
-    from taros.bot.app import App
-    from taros.bot.config import Settings
+    from bot.app import App
+    from bot.config import Settings
 
     app = await App.open(Settings(data_dir=data_dir), poll_interval=1.0)
     app.add_channel(InstantChannel())

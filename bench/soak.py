@@ -111,9 +111,9 @@ class PlatformStandIn:
 
 
 async def child(work: Path) -> None:
-    from taros.bot.app import App
-    from taros.bot.config import Settings
-    from taros.conversations.messages import Inbound
+    from bot.app import App
+    from bot.config import Settings
+    from conversations.messages import Inbound
 
     settings = Settings(data_dir=work / "data", messages_per_minute=10_000, tickets_per_day=10_000)
     app = await App.open(settings, understander=None, poll_interval=0.05)

@@ -252,7 +252,7 @@ def _bot_command(kind: str, url: str, work: Path) -> tuple[list[str], dict[str, 
             TAROS_TELEGRAM_TOKEN=TOKEN,
             TAROS_TELEGRAM_API_URL=url,
         )
-        return [sys.executable, "-m", "taros.bot.cli", "run"], env
+        return [sys.executable, "-m", "bot.cli", "run"], env
     return [
         sys.executable,
         "-m",

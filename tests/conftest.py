@@ -8,7 +8,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from support import Harness, running
 
-from taros.bot.config import Settings
+from bot.config import Settings
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from taros.bot.app import App
-from taros.bot.clock import ManualClock
-from taros.bot.config import Settings
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer
-from taros.channels.recording import RecordingChannel, file_attachment, inbound
-from taros.conversations.messages import Inbound, Location, Outbound
-from taros.conversations.prefill import Understander
+from bot.app import App
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.identity import ChannelId
+from bot.officers import add_officer
+from channels.recording import RecordingChannel, file_attachment, inbound
+from conversations.intake.prefill import Understander
+from conversations.messages import Inbound, Location, Outbound
 
 START = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 09:00 in Garut
 

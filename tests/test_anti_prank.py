@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from support import STORY, Harness, register, reported, running, texts
 
-from taros.bot.config import Settings
-from taros.conversations.engine import Handled
+from bot.config import Settings
+from conversations.engine import Handled
 
 
 async def test_a_flooder_gets_one_notice_then_silence_and_others_are_untouched(

@@ -7,8 +7,8 @@ import re
 import pytest
 from support import Harness, texts
 
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer
+from bot.identity import ChannelId
+from bot.officers import add_officer
 
 STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."
 OWN = "own"  # a ticket of the officer's unit (uang palsu in Cibatu: SATRESKRIM, POLSEK-CIBATU)

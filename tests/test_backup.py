@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from support import Harness, running, texts
 
-from taros.bot.backup import BackupError, backup, restore, verify
-from taros.bot.config import Settings
-from taros.bot.serving import claim_serving
-from taros.channels.recording import file_attachment
+from bot.config import Settings
+from bot.ops.backup import BackupError, backup, restore, verify
+from bot.ops.serving import claim_serving
+from channels.recording import file_attachment
 
 STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."
 
@@ -42,7 +42,7 @@ async def taros(*args: str, data_dir: Path) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "taros.bot.cli",
+        "bot.cli",
         *args,
         env={**env, "TAROS_DATA_DIR": str(data_dir)},
         stdin=asyncio.subprocess.DEVNULL,

@@ -15,7 +15,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_keywords
 from babel.messages.pofile import read_po
 
-from taros.conversations.i18n import (
+from conversations.i18n import (
     LOCALES,
     CatalogMissing,
     current_locale,
@@ -25,8 +25,9 @@ from taros.conversations.i18n import (
     use_locale,
 )
 
-PACKAGE = Path(__file__).resolve().parent.parent / "taros"
-LOCALE_DIR = PACKAGE / "locales"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = tuple(ROOT / name for name in ("bot", "channels", "conversations"))
+LOCALE_DIR = ROOT / "locales"
 # The keywords of `pybabel extract` in the README.
 KEYWORDS = parse_keywords(["_", "gettext", "ngettext:1,2", "pgettext:1c,2", "N_"])
 COMPLETE = ("id", "en")  # every message translated; su may fall back to id
@@ -46,10 +47,11 @@ class MessageId:
 def extracted() -> frozenset[MessageId]:
     """The messages the code asks to translate, found as `pybabel extract` finds them."""
     found = set()
-    for _filename, _lineno, message, _comments, context in extract_from_dir(
-        PACKAGE, method_map=[("**.py", "python")], keywords=KEYWORDS
-    ):
-        found.add(MessageId(context, message))
+    for package in PACKAGES:
+        for _filename, _lineno, message, _comments, context in extract_from_dir(
+            package, method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
+            found.add(MessageId(context, message))
     return frozenset(found)
 
 
@@ -139,7 +141,7 @@ def test_the_template_lists_exactly_the_messages_of_the_code() -> None:
     template = set(entries("pot"))
     code = set(extracted())
     assert template == code, (
-        "taros/locales/taros.pot is stale; run `pybabel extract` (see README).\n"
+        "locales/taros.pot is stale; run `pybabel extract` (see README).\n"
         f"in the code only: {sorted(map(str, code - template))}\n"
         f"in the template only: {sorted(map(str, template - code))}"
     )

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from taros.channels.console import LineError, parse_line, render
-from taros.conversations.messages import AttachmentKind, InboundKind, Option, Outbound
+from channels.console import LineError, parse_line, render
+from conversations.messages import AttachmentKind, InboundKind, Option, Outbound
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 
 
 def taros(*args: str, stdin: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "taros.bot.cli", *args],
+        [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,

@@ -9,10 +9,10 @@ import sqlite3
 
 from support import Harness, texts
 
-from taros.bot.store import CACHED_CONVERSATIONS
-from taros.conversations.engine import Handled
-from taros.conversations.messages import ChatKey
-from taros.conversations.state import Step
+from bot.storage.store import CACHED_CONVERSATIONS
+from conversations.engine import Handled
+from conversations.messages import ChatKey
+from conversations.state import Step
 
 STORY = "Motor saya dicuri semalam di depan rumah, kuncinya masih di motor."
 IDLE_DATA = (

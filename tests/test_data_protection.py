@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from support import STORY, Harness, register, reported, texts
 
-from taros.channels.recording import file_attachment
+from channels.recording import file_attachment
 
 
 async def setup(bot: Harness) -> tuple[str, str]:

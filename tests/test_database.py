@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 import pytest
 
-from taros.bot.clock import to_db
-from taros.bot.database import Database, bundled_migrations, migrate, split_statements
-from taros.bot.media import MediaStore
-from taros.bot.store import OutboxScope, SqliteStore, outbound_to_json
-from taros.channels.recording import file_attachment
-from taros.conversations.messages import ChatKey, Outbound
-from taros.conversations.ports import Changes, NewTicket, TicketRef
-from taros.conversations.state import Draft, EvidenceItem
+from bot.clock import to_db
+from bot.evidence.store import MediaStore
+from bot.storage.database import Database, bundled_migrations, migrate, split_statements
+from bot.storage.store import OutboxScope, SqliteStore, outbound_to_json
+from channels.recording import file_attachment
+from conversations.messages import ChatKey, Outbound
+from conversations.ports import Changes, NewTicket, TicketRef
+from conversations.state import Draft, EvidenceItem
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 Job = Callable[[aiosqlite.Connection], Awaitable[object]]

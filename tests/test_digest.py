@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 from support import Harness, running, texts
 
-from taros.bot.app import App
-from taros.bot.clock import ManualClock
-from taros.bot.config import Settings
-from taros.bot.digest import duration
-from taros.bot.digest_chart import PNG_MAGIC
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer
-from taros.channels.recording import RecordingChannel
-from taros.conversations.prefill import Prefill
+from bot.app import App
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.identity import ChannelId
+from bot.jobs.digest import duration
+from bot.jobs.digest_chart import PNG_MAGIC
+from bot.officers import add_officer
+from channels.recording import RecordingChannel
+from conversations.intake.prefill import Prefill
 
 STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."
 TICKET = re.compile(r"GRT-\d{4}-\d{5}")
@@ -324,7 +324,7 @@ async def test_without_a_kapolres_nothing_is_sent_or_recorded(bot: Harness) -> N
 def test_slots_are_local_times() -> None:
     from zoneinfo import ZoneInfo
 
-    from taros.bot.digest import slot_key
+    from bot.jobs.digest import slot_key
 
     jakarta = ZoneInfo("Asia/Jakarta")
     assert slot_key(SLOT, jakarta) == SLOT_KEY
@@ -335,7 +335,7 @@ def test_slots_are_local_times() -> None:
 
 def taros(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "taros.bot.cli", *args],
+        [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,

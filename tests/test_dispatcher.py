@@ -17,15 +17,15 @@ import aiosqlite
 import pytest
 from support import running
 
-import taros.bot.dispatcher as dispatcher_module
-from taros.bot.clock import SystemClock
-from taros.bot.config import Settings
-from taros.bot.database import Database
-from taros.bot.dispatcher import MAX_ATTEMPTS, Dispatcher
-from taros.bot.store import SqliteStore, outbound_to_json
-from taros.channels.base import Permanent, RetryAfter, Transient
-from taros.channels.recording import RecordingChannel
-from taros.conversations.messages import Outbound
+import bot.jobs.dispatcher as dispatcher_module
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.jobs.dispatcher import MAX_ATTEMPTS, Dispatcher
+from bot.storage.database import Database
+from bot.storage.store import SqliteStore, outbound_to_json
+from channels.base import Permanent, RetryAfter, Transient
+from channels.recording import RecordingChannel
+from conversations.messages import Outbound
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from support import Harness, register, report, texts, ticket_number
 
-from taros.conversations.duplicates import distance_metres
-from taros.conversations.messages import Location
+from conversations.desk.duplicates import distance_metres
+from conversations.messages import Location
 
 STORY = "Ada orang belanja pakai uang palsu pecahan 100 ribu di warung sekitar sini."
 

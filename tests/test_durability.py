@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 
 from support import START, running, texts
 
-from taros.bot.clock import ManualClock
-from taros.bot.config import Settings
-from taros.channels.base import Transient
-from taros.channels.recording import RecordingChannel, file_attachment, inbound
-from taros.conversations.engine import Handled
-from taros.conversations.messages import Outbound
-from taros.conversations.prefill import Prefill
-from taros.conversations.state import Step
+from bot.clock import ManualClock
+from bot.config import Settings
+from channels.base import Transient
+from channels.recording import RecordingChannel, file_attachment, inbound
+from conversations.engine import Handled
+from conversations.intake.prefill import Prefill
+from conversations.messages import Outbound
+from conversations.state import Step
 
 TICKET = re.compile(r"GRT-\d{4}-\d{5}")
 STORY = "Motor saya dicuri semalam di depan rumah, kuncinya masih di motor."

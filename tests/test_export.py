@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from support import Harness, running, texts
 
-from taros.bot.cli import main
-from taros.bot.config import Settings
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer, remove_officer
-from taros.channels.recording import RecordingChannel, inbound
+from bot.cli import main
+from bot.config import Settings
+from bot.identity import ChannelId
+from bot.officers import add_officer, remove_officer
+from channels.recording import RecordingChannel, inbound
 
 STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."
 TICKET = re.compile(r"GRT-\d{4}-\d{5}")

@@ -7,10 +7,10 @@ import re
 import pytest
 from support import Harness, texts
 
-from taros.channels.recording import file_attachment
-from taros.conversations.engine import Handled
-from taros.conversations.messages import AttachmentKind, InboundKind, Location
-from taros.conversations.state import Step
+from channels.recording import file_attachment
+from conversations.engine import Handled
+from conversations.messages import AttachmentKind, InboundKind, Location
+from conversations.state import Step
 
 TICKET = re.compile(r"GRT-\d{4}-\d{5}")
 STORY = "Tadi pagi jam 9 ada orang belanja di warung saya pakai uang palsu 100 ribu."
@@ -361,7 +361,7 @@ async def test_a_file_over_the_limit_is_refused_before_download(bot: Harness) ->
         downloaded = True
         return b""
 
-    from taros.conversations.messages import Attachment
+    from conversations.messages import Attachment
 
     huge = Attachment(AttachmentKind.VIDEO, "video/mp4", 200 * 1024 * 1024, fetch)
     replies = texts(await bot.send(attachments=(huge,)))
@@ -385,7 +385,7 @@ async def test_a_failed_download_is_told_to_the_citizen(bot: Harness) -> None:
     async def broken() -> bytes:
         raise ConnectionError("media link expired")
 
-    from taros.conversations.messages import Attachment
+    from conversations.messages import Attachment
 
     replies = texts(
         await bot.send(attachments=(Attachment(AttachmentKind.PHOTO, "image/jpeg", 10, broken),))
@@ -512,7 +512,7 @@ async def test_unsupported_input_is_explained_and_nothing_stored(bot: Harness) -
 
 
 async def test_a_redelivered_message_is_ignored(bot: Harness) -> None:
-    from taros.channels.recording import inbound
+    from channels.recording import inbound
 
     await reach_summary(bot)
     submit = inbound("1", message_id="tg-777", when=bot.clock.now())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from support import STORY, TICKET, Harness, register, reported, texts
 
-from taros.bot.identity import ChannelId
-from taros.bot.officers import RegistryError, add_officer, list_officers, remove_officer
+from bot.identity import ChannelId
+from bot.officers import RegistryError, add_officer, list_officers, remove_officer
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ async def test_an_unknown_polsek_routes_to_the_spkt(desk: Harness) -> None:
 
 
 async def test_an_urgent_ticket_alerts_the_kapolres(desk: Harness) -> None:
-    from taros.conversations.prefill import Prefill
+    from conversations.intake.prefill import Prefill
 
     class Urgent:
         def prefill(self, text, now):  # type: ignore[no-untyped-def]
@@ -187,8 +187,8 @@ async def test_evidence_reaches_officers_without_photo_metadata(desk: Harness) -
 
     from PIL import Image
 
-    from taros.channels.recording import file_attachment
-    from taros.conversations.messages import AttachmentKind
+    from channels.recording import file_attachment
+    from conversations.messages import AttachmentKind
 
     bot = desk
     image = Image.new("RGB", (8, 8), (200, 30, 30))

@@ -16,12 +16,12 @@ import pytest
 from PIL import Image
 from support import Harness, texts
 
-from taros.bot.app import App
-from taros.bot.checks import check_configuration, known_variables
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer
-from taros.bot.serving import claim_serving
-from taros.channels.recording import file_attachment
+from bot.app import App
+from bot.identity import ChannelId
+from bot.officers import add_officer
+from bot.ops.checks import check_configuration, known_variables
+from bot.ops.serving import claim_serving
+from channels.recording import file_attachment
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -29,7 +29,7 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 def taros(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TAROS_")}
     return subprocess.run(
-        [sys.executable, "-m", "taros.bot.cli", *args],
+        [sys.executable, "-m", "bot.cli", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from taros.bot.checks import check_configuration, known_variables
+from bot.ops.checks import check_configuration, known_variables
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 UNIT = DEPLOY / "taros.service"

@@ -16,12 +16,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from support import Harness, running, texts
 
-from taros.bot.config import Settings
-from taros.bot.health import HealthServer
-from taros.bot.metrics import Metrics, observe
-from taros.channels.base import Transient
-from taros.channels.recording import RecordingChannel, inbound
-from taros.conversations.messages import Outbound
+from bot.config import Settings
+from bot.ops.health import HealthServer
+from bot.ops.metrics import Metrics, observe
+from channels.base import Transient
+from channels.recording import RecordingChannel, inbound
+from conversations.messages import Outbound
 
 LIMIT = 300  # seconds a reply may wait before /healthz fails
 STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."

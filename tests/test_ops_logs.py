@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from support import running, texts
 
-from taros.bot.config import Settings
-from taros.bot.identity import ChannelId
-from taros.bot.logs import _TarosHandler, redact, setup_logging
-from taros.bot.metrics import Metrics, observe
-from taros.bot.officers import add_officer
-from taros.channels.base import Transient
-from taros.channels.recording import RecordingChannel, inbound
-from taros.conversations.messages import Outbound
+from bot.config import Settings
+from bot.identity import ChannelId
+from bot.officers import add_officer
+from bot.ops.logs import _TarosHandler, redact, setup_logging
+from bot.ops.metrics import Metrics, observe
+from channels.base import Transient
+from channels.recording import RecordingChannel, inbound
+from conversations.messages import Outbound
 
 PHONE = "6281234567890"
 OFFICER_PHONE = "6285711112222"

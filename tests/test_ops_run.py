@@ -21,10 +21,10 @@ from fake_bot_api import FakeBotApi
 from prometheus_client.parser import text_string_to_metric_families
 from support import running
 
-from taros.bot.config import Settings
-from taros.bot.shutdown import SendGate
-from taros.channels.recording import RecordingChannel, inbound
-from taros.conversations.messages import Outbound
+from bot.config import Settings
+from bot.ops.shutdown import SendGate
+from channels.recording import RecordingChannel, inbound
+from conversations.messages import Outbound
 
 CHAT = 31337
 CATEGORY_Q = "Laporan Anda tentang apa"
@@ -71,7 +71,7 @@ class Run:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "taros.bot.cli",
+                "bot.cli",
                 "run",
                 env=self.env,
                 stdin=asyncio.subprocess.DEVNULL,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 from shapely.geometry import shape
 
-from taros.conversations.places import (
+from conversations.understanding.places import (
     FUZZY_CUTOFF,
     Desa,
     Gazetteer,
@@ -27,7 +27,7 @@ from taros.conversations.places import (
     place_key,
 )
 
-DATA = files("taros").joinpath("data")
+DATA = files("conversations.understanding").joinpath("data")
 
 MEKARSARI_KECAMATAN = {
     "32.05.02",

@@ -7,10 +7,10 @@ import re
 
 from support import running, texts
 
-from taros.bot.config import Settings
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer
-from taros.channels.recording import RecordingChannel
+from bot.config import Settings
+from bot.identity import ChannelId
+from bot.officers import add_officer
+from channels.recording import RecordingChannel
 
 PHONE = "6281113404040"
 NAME = "Siti Aminah"

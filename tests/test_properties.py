@@ -31,14 +31,15 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from support import Harness, running
 
-from taros.bot.config import Settings
-from taros.channels.recording import file_attachment
-from taros.conversations import prompts
-from taros.conversations.categories import Categories
-from taros.conversations.commands import parse_command
-from taros.conversations.engine import Handled
-from taros.conversations.intake import MAX_CHRONOLOGY
-from taros.conversations.messages import (
+from bot.config import Settings
+from channels.recording import file_attachment
+from conversations.categories import Categories
+from conversations.commands import parse_command
+from conversations.engine import Handled
+from conversations.intake import prompts
+from conversations.intake.dialogue import MAX_CHRONOLOGY
+from conversations.intake.vocabulary import YES_WORDS
+from conversations.messages import (
     Attachment,
     AttachmentKind,
     ChatKey,
@@ -47,10 +48,9 @@ from taros.conversations.messages import (
     Option,
     Outbound,
 )
-from taros.conversations.places import Gazetteer
-from taros.conversations.state import Conversation, Step
-from taros.conversations.text import normalise
-from taros.conversations.vocabulary import YES_WORDS
+from conversations.state import Conversation, Step
+from conversations.text import normalise
+from conversations.understanding.places import Gazetteer
 
 T = TypeVar("T")
 

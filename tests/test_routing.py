@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from taros.conversations.categories import Categories
-from taros.conversations.routing import FALLBACK_UNIT, all_units, normalise_unit, route
+from conversations.categories import Categories
+from conversations.desk.routing import FALLBACK_UNIT, all_units, normalise_unit, route
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 EXPECTED_UNITS = {

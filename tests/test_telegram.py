@@ -17,12 +17,12 @@ import aiohttp
 import pytest
 from fake_bot_api import FakeBotApi
 
-from taros.bot.app import App
-from taros.bot.config import Settings
-from taros.channels.telegram import TelegramChannel, TelegramOptions, Webhook
-from taros.channels.telegram_pacing import Rate
-from taros.conversations.messages import ChatKey
-from taros.conversations.state import Step
+from bot.app import App
+from bot.config import Settings
+from channels.pacing import Rate
+from channels.telegram.channel import TelegramChannel, TelegramOptions, Webhook
+from conversations.messages import ChatKey
+from conversations.state import Step
 
 TICKET = re.compile(r"GRT-\d{4}-\d{5}")
 STORY = "Tadi pagi jam 9 ada orang belanja di warung saya pakai uang palsu 100 ribu."
@@ -204,7 +204,7 @@ async def test_a_full_intake_over_telegram(bot: Served, fake: FakeBotApi) -> Non
 async def test_a_long_reply_is_split_and_media_is_sent_as_a_photo(
     bot: Served, fake: FakeBotApi, tmp_path: Any
 ) -> None:
-    from taros.conversations.messages import Media, Option, Outbound
+    from conversations.messages import Media, Option, Outbound
 
     long = "\n".join(f"Baris {i}: " + "x" * 90 for i in range(120))  # about 12 000 characters
     await bot.channel.send(
@@ -231,8 +231,8 @@ async def test_a_long_reply_is_split_and_media_is_sent_as_a_photo(
 async def test_a_send_interrupted_midway_is_resumed_not_repeated(
     bot: Served, fake: FakeBotApi
 ) -> None:
-    from taros.channels.base import Transient
-    from taros.conversations.messages import Outbound
+    from channels.base import Transient
+    from conversations.messages import Outbound
 
     long = " ".join(["kata"] * 2400)  # three messages
     outbound = Outbound("telegram", "6002", long)

@@ -13,8 +13,8 @@ from pathlib import Path
 from fake_bot_api import FakeBotApi
 from test_telegram import Served, bot, fake, report, say  # noqa: F401 - bot, fake: fixtures
 
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer
+from bot.identity import ChannelId
+from bot.officers import add_officer
 
 CITIZEN, OFFICER, KAPOLRES = 5001, 7001, 7009
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def test_taros_digest_send_delivers_over_telegram(tmp_path: Path) -> None:
 
             def taros(*args: str) -> subprocess.CompletedProcess[str]:
                 return subprocess.run(
-                    [sys.executable, "-m", "taros.bot.cli", *args],
+                    [sys.executable, "-m", "bot.cli", *args],
                     env=env,
                     capture_output=True,
                     text=True,

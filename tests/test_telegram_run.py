@@ -35,7 +35,7 @@ async def _taros_run(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "taros.bot.cli",
+            "bot.cli",
             "run",
             env=env,
             stdin=asyncio.subprocess.DEVNULL,

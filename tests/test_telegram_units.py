@@ -14,17 +14,17 @@ from fake_bot_api import BOT, FakeBotApi
 from telegram import Update
 from telegram import error as tg
 
-from taros.bot.config import ConfigError, Settings
-from taros.channels.base import Permanent, RetryAfter, Transient
-from taros.channels.telegram import TelegramChannel
-from taros.channels.telegram_albums import AlbumBuffer
-from taros.channels.telegram_inbound import FromGroup, Ignore, Press, Private, classify
-from taros.channels.telegram_keyboards import KeyboardLedger, OptionCodec, keyboard
-from taros.channels.telegram_logging import RedactToken
-from taros.channels.telegram_outbound import delivery_error, plan, split_text
-from taros.channels.telegram_pacing import Pacer, Rate
-from taros.channels.telegram_updates import UpdateTracker
-from taros.conversations.messages import (
+from bot.config import ConfigError, Settings
+from channels.base import Permanent, RetryAfter, Transient
+from channels.pacing import Pacer, Rate
+from channels.telegram.albums import AlbumBuffer
+from channels.telegram.channel import TelegramChannel
+from channels.telegram.inbound import FromGroup, Ignore, Press, Private, classify
+from channels.telegram.keyboards import KeyboardLedger, OptionCodec, keyboard
+from channels.telegram.outbound import delivery_error, plan, split_text
+from channels.telegram.redaction import RedactToken
+from channels.telegram.updates import UpdateTracker
+from conversations.messages import (
     AttachmentKind,
     Inbound,
     InboundKind,

@@ -22,16 +22,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taros.conversations.categories import Categories
-from taros.conversations.category_scoring import CategoryScorer, stems
-from taros.conversations.prefill import Prefill
-from taros.conversations.slang import read
-from taros.conversations.understanding import Understander, Understanding
+from conversations.categories import Categories
+from conversations.intake.prefill import Prefill
+from conversations.understanding.category_scoring import CategoryScorer, stems
+from conversations.understanding.slang import read
+from conversations.understanding.understander import Understander, Understanding
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=TZ)  # a Friday afternoon in Garut
-DATA = files("taros").joinpath("data")
+DATA = files("conversations.understanding").joinpath("data")
 JSON_KEYS = {
     "category",
     "category_confidence",
@@ -645,7 +645,7 @@ def _taros_nlu(
         "PYTHONIOENCODING": "utf-8",
     }
     return subprocess.run(
-        [sys.executable, "-m", "taros.bot.cli", "nlu", *args],
+        [sys.executable, "-m", "bot.cli", "nlu", *args],
         input=stdin,
         capture_output=True,
         text=True,

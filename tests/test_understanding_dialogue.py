@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from support import Harness, running, texts
 
-from taros.bot.config import Settings
-from taros.conversations.understanding import Understander
+from bot.config import Settings
+from conversations.understanding.understander import Understander
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import aiohttp
 from fake_bot_api import FakeBotApi
 from test_telegram import CATEGORY_Q, FAST
 
-from taros.bot.app import App
-from taros.bot.config import Settings
-from taros.bot.health import HealthServer, channel_routes
-from taros.bot.metrics import Metrics, observe
-from taros.channels.telegram import TelegramChannel, Webhook
+from bot.app import App
+from bot.config import Settings
+from bot.ops.health import HealthServer, channel_routes
+from bot.ops.metrics import Metrics, observe
+from channels.telegram.channel import TelegramChannel, Webhook
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

@@ -33,17 +33,17 @@ from whatsapp_fakes import (
     text,
 )
 
-from taros.bot.app import App
-from taros.bot.config import Settings
-from taros.channels.recording import RecordingChannel, inbound
-from taros.channels.telegram_pacing import Rate
-from taros.channels.whatsapp import WhatsAppChannel, WhatsAppOptions
-from taros.channels.whatsapp_alerts import OutboxAlerts
-from taros.channels.whatsapp_identity import CONTACTS, Contacts, Person
-from taros.channels.whatsapp_session import WorkerConfig
-from taros.channels.whatsapp_supervisor import SupervisorOptions
-from taros.conversations.messages import ChatKey, Outbound
-from taros.conversations.state import Step
+from bot.app import App
+from bot.config import Settings
+from bot.whatsapp_alerts import OutboxAlerts
+from channels.pacing import Rate
+from channels.recording import RecordingChannel, inbound
+from channels.whatsapp.channel import WhatsAppChannel, WhatsAppOptions
+from channels.whatsapp.identity import CONTACTS, Contacts, Person
+from channels.whatsapp.session import WorkerConfig
+from channels.whatsapp.supervisor import SupervisorOptions
+from conversations.messages import ChatKey, Outbound
+from conversations.state import Step
 
 FAKE_WORKER = (sys.executable, str(Path(__file__).with_name("whatsapp_fake_worker.py")))
 TICKET = re.compile(r"GRT-\d{4}-\d{5}")
@@ -413,8 +413,8 @@ async def test_a_logout_is_announced_and_waits_for_a_new_link(settings: Settings
 async def test_an_alert_reaches_admins_and_the_kapolres_on_their_other_channels(
     settings: Settings,
 ) -> None:
-    from taros.bot.identity import ChannelId
-    from taros.bot.officers import add_officer
+    from bot.identity import ChannelId
+    from bot.officers import add_officer
 
     app = await App.open(settings)
     try:
@@ -469,7 +469,7 @@ async def test_the_digest_chart_goes_out_as_an_image_with_its_caption(
     chart = wa.app.settings.data_dir / "charts" / "digest.png"
     chart.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (40, 30), "navy").save(chart)
-    from taros.conversations.messages import Media
+    from conversations.messages import Media
 
     media = Media(chart, "image/png", caption="Rekap harian")
     await wa.app.store.enqueue(

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from whatsapp_fakes import ME, FakeWhatsApp, link_session
 
-from taros.bot import cli_whatsapp
-from taros.bot.config import Settings
-from taros.bot.serving import claim_serving
-from taros.channels.recording import RecordingChannel
-from taros.channels.whatsapp_files import SESSION, linked_device, write_state
-from taros.channels.whatsapp_link import link, logout, status
-from taros.channels.whatsapp_session import WorkerConfig
+from bot.cli import whatsapp as cli_whatsapp
+from bot.config import Settings
+from bot.ops.serving import claim_serving
+from channels.recording import RecordingChannel
+from channels.whatsapp.files import SESSION, linked_device, write_state
+from channels.whatsapp.link import link, logout, status
+from channels.whatsapp.session import WorkerConfig
 
 FAKE_WORKER = (sys.executable, str(Path(__file__).with_name("whatsapp_fake_worker.py")))
 QUICK = WorkerConfig(connect_timeout=10.0, link_timeout=10.0)
@@ -28,7 +28,7 @@ QUICK = WorkerConfig(connect_timeout=10.0, link_timeout=10.0)
 
 def taros(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "taros.bot.cli", *args],
+        [sys.executable, "-m", "bot.cli", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -154,8 +154,8 @@ def test_taros_run_serves_whatsapp_when_enabled_and_never_loads_neonize_otherwis
 ) -> None:
     probe = (
         "import sys\n"
-        "from taros.bot.config import Settings\n"
-        "from taros.bot.serve import describe, platform_channels\n"
+        "from bot.config import Settings\n"
+        "from bot.ops.serve import describe, platform_channels\n"
         f"on = Settings.from_env({{'TAROS_WHATSAPP': '1', 'TAROS_DATA_DIR': {str(tmp_path)!r},"
         " 'TAROS_WHATSAPP_PER_MINUTE': '12'})\n"
         "[factory] = platform_channels(on)\n"
@@ -179,8 +179,8 @@ def test_taros_run_serves_whatsapp_when_enabled_and_never_loads_neonize_otherwis
 
 
 def test_a_bad_pacing_setting_stops_the_channel_with_a_clear_message(tmp_path: Path) -> None:
-    from taros.channels.base import ChannelUnavailable
-    from taros.channels.whatsapp import WhatsAppChannel
+    from channels.base import ChannelUnavailable
+    from channels.whatsapp.channel import WhatsAppChannel
 
     settings = Settings.from_env(
         {"TAROS_DATA_DIR": str(tmp_path), "TAROS_WHATSAPP_CHAT_GAP": "sekejap"}

@@ -34,16 +34,16 @@ from whatsapp_fakes import (
 )
 from whatsapp_fakes import FakeWhatsApp as Control
 
-from taros.channels import whatsapp_session
-from taros.channels.base import Permanent, RetryAfter, Transient
-from taros.channels.whatsapp_events import Ignore, Incoming, classify
-from taros.channels.whatsapp_files import SESSION
-from taros.channels.whatsapp_identity import Contacts, Person, jid_of, phone_key
-from taros.channels.whatsapp_inbound import DownloadFailed, to_inbound
-from taros.channels.whatsapp_outbound import delivery_error, plan
-from taros.channels.whatsapp_protocol import INBOX
-from taros.channels.whatsapp_session import Session, WorkerConfig
-from taros.conversations.messages import AttachmentKind, InboundKind, Media, Option, Outbound
+from channels.base import Permanent, RetryAfter, Transient
+from channels.whatsapp import session as whatsapp_session
+from channels.whatsapp.events import Ignore, Incoming, classify
+from channels.whatsapp.files import SESSION
+from channels.whatsapp.identity import Contacts, Person, jid_of, phone_key
+from channels.whatsapp.inbound import DownloadFailed, to_inbound
+from channels.whatsapp.outbound import delivery_error, plan
+from channels.whatsapp.protocol import INBOX
+from channels.whatsapp.session import Session, WorkerConfig
+from conversations.messages import AttachmentKind, InboundKind, Media, Option, Outbound
 
 PHONE = "6281234567890"
 LID_USER = "201234567890123"
@@ -401,10 +401,10 @@ def test_two_keys_of_one_person_are_merged_into_the_older(tmp_path: Path) -> Non
 
 
 async def test_the_store_records_aliases_as_identities_of_one_reporter(tmp_path: Path) -> None:
-    from taros.bot.app import App
-    from taros.bot.config import Settings
-    from taros.conversations.messages import ChatKey
-    from taros.conversations.ports import Changes
+    from bot.app import App
+    from bot.config import Settings
+    from conversations.messages import ChatKey
+    from conversations.ports import Changes
 
     app = await App.open(Settings(data_dir=tmp_path / "data"))
     try:
@@ -460,7 +460,7 @@ def test_send_errors_become_what_the_dispatcher_does() -> None:
 def test_loading_neonize_leaves_the_root_logger_alone() -> None:
     probe = (
         "import logging\n"
-        "from taros.channels.whatsapp_sdk import load\n"
+        "from channels.whatsapp.sdk import load\n"
         "before = (list(logging.getLogger().handlers), logging.getLogger().level)\n"
         "sdk = load()\n"
         "after = (list(logging.getLogger().handlers), logging.getLogger().level)\n"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from test_whatsapp import PHONE, PHONE_JID, PIN, STORY, TICKET, serving
 from whatsapp_fakes import PN, eventually, extended, pin, text
 
-from taros.bot.config import Settings
-from taros.bot.identity import ChannelId
-from taros.bot.officers import add_officer
+from bot.config import Settings
+from bot.identity import ChannelId
+from bot.officers import add_officer
 
 OFFICER = "6281200000001"
 KAPOLRES = "6281200000009"

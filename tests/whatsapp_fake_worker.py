@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from whatsapp_fakes import RecordingClient
 
-from taros.channels import whatsapp_session
-from taros.channels.whatsapp_worker import main
+from channels.whatsapp import session as whatsapp_session
+from channels.whatsapp.worker import main
 
 _classify = whatsapp_session.classify
 

@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from taros.channels.whatsapp_files import SESSION, linked_device
-from taros.channels.whatsapp_sdk import load
+from channels.whatsapp.files import SESSION, linked_device
+from channels.whatsapp.sdk import load
 
 SDK = load()
 N = SDK.proto  # neonize.proto.Neonize_pb2

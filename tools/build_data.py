@@ -1,4 +1,5 @@
-"""Build the package data in ``taros/data`` from the shared Garut reference files.
+"""Build the understanding's package data (``conversations/understanding/data``) from the
+shared Garut reference files.
 
 Usage::
 
@@ -42,10 +43,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from taros.conversations.places import FUZZY_CUTOFF, place_key  # noqa: E402
+from conversations.understanding.places import FUZZY_CUTOFF, place_key  # noqa: E402
 
 DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"
-OUT = REPO / "taros" / "data"
+OUT = REPO / "conversations" / "understanding" / "data"
 GRID = 1e-5
 DECIMALS = 5
 LICENSE_NAME = "LICENSE-wilayah_boundaries.txt"

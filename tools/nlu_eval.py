@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from taros.conversations.understanding import (
+from conversations.understanding.understander import (
     PREFILL_CATEGORY_CONFIDENCE,
     Understander,
     Understanding,

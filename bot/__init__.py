@@ -1,0 +1,1 @@
+"""The application: configuration, storage, background jobs, operations, the ``taros`` command."""

@@ -1,0 +1,1 @@
+"""Background work: the outbox dispatcher, durable timers, SLA reminders, the digest, retention."""

@@ -1,0 +1,191 @@
+"""The outbox dispatcher: delivers committed replies through their channel.
+
+Rows are delivered per chat in id order, one chat never waiting for another. A transient
+failure is retried with exponential backoff for that chat only (its later messages wait, so
+order holds); ``RetryAfter`` waits exactly what the platform asked; a permanent failure marks
+the row failed and the chat moves on. Rows written by another process (a CLI command) are
+picked up by polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.jobs.background import Background
+from bot.storage.store import OutboxRow, OutboxScope, SqliteStore
+from channels.base import Channel, Permanent, RetryAfter
+from conversations.messages import ChatKey
+
+log = logging.getLogger(__name__)
+
+BACKOFF_START = 1.0
+BACKOFF_MAX = 300.0
+MAX_ATTEMPTS = 15
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait before attempt ``attempts + 1``: 1, 2, 4, ... capped at 5 minutes."""
+    return min(BACKOFF_MAX, BACKOFF_START * (2 ** max(0, attempts - 1)))
+
+
+class Dispatcher(Background):
+    name = "outbox dispatcher"
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        channels: dict[str, Channel],
+        clock: Clock,
+        *,
+        poll_interval: float = 1.0,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.channels = channels
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.max_attempts = max_attempts
+        self.retry_after = poll_interval  # an outbox that cannot be read is read again soon
+        self._load_lock = asyncio.Lock()
+        self._high_water = 0
+        self._queues: dict[ChatKey, deque[OutboxRow]] = {}
+        self._senders: dict[ChatKey, asyncio.Task[None]] = {}
+        self.sent = 0
+        self.failed = 0
+        self.retried = 0
+        # Told of every delivery outcome ("sent", "failed", "retried"); must not raise or
+        # block. Set by the wiring (bot.ops.metrics.observe).
+        self.observer: Callable[[OutboxRow, str], None] | None = None
+
+    def notify(self, _ids: tuple[int, ...] = ()) -> None:
+        """New rows were committed: look now instead of at the next poll."""
+        super().notify()
+
+    async def stop(self) -> None:
+        await super().stop()
+        senders = list(self._senders.values())
+        for sender in senders:
+            sender.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
+        self._senders.clear()
+        self._queues.clear()
+
+    async def flush(self, limit_seconds: float = 30.0) -> None:
+        """Deliver everything pending now (used by commands and the scripted console)."""
+        async with asyncio.timeout(limit_seconds):
+            await self._load()
+            while self._senders:
+                await asyncio.gather(*list(self._senders.values()), return_exceptions=True)
+                await self._load()
+
+    def pending(self, key: ChatKey | None = None) -> int:
+        if key is not None:
+            return len(self._queues.get(key, ()))
+        return sum(len(q) for q in self._queues.values())
+
+    async def tick(self) -> float:
+        await self._load()
+        return self.poll_interval
+
+    async def _load(self) -> None:
+        """Queue every undelivered row not yet queued (one reader at a time, so a row is
+        never queued twice)."""
+        async with self._load_lock:
+            await self._load_unlocked()
+
+    async def _load_unlocked(self) -> None:
+        scopes = tuple(
+            OutboxScope(name, channel.only_chat) for name, channel in self.channels.items()
+        )
+        while True:
+            rows = await self.store.pending_outbox(scopes, self._high_water, 500)
+            for row in rows:
+                if row.id <= self._high_water:
+                    continue
+                self._high_water = row.id
+                key = row.outbound.key
+                self._queues.setdefault(key, deque()).append(row)
+                if key not in self._senders:
+                    task = asyncio.create_task(self._deliver(key), name=f"deliver {key}")
+                    self._senders[key] = task
+            if len(rows) < 500:
+                return
+
+    async def _deliver(self, key: ChatKey) -> None:
+        queue = self._queues[key]
+        try:
+            while queue:
+                row = queue[0]
+                done = await self._attempt(row)
+                if done:
+                    queue.popleft()
+        finally:
+            if not queue:
+                self._queues.pop(key, None)
+            self._senders.pop(key, None)
+
+    async def _attempt(self, row: OutboxRow) -> bool:
+        """Try one row until it is sent or given up; returns True when the row is finished."""
+        attempts = row.attempts
+        wait_until = row.next_attempt_at
+        channel = self.channels[row.outbound.channel]
+        while True:
+            if wait_until is not None:
+                delay = (wait_until - self.clock.now()).total_seconds()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            try:
+                await channel.send(row.outbound)
+            except RetryAfter as exc:
+                attempts += 1
+                wait_until = self._later(exc.seconds)
+                self.retried += 1
+                self._observe(row, "retried")
+                await self.store.mark_retry(row.id, wait_until, str(exc))
+                continue
+            except Permanent as exc:
+                self.failed += 1
+                self._observe(row, "failed")
+                log.warning("outbox %s to %s given up: %s", row.id, row.outbound.key, exc)
+                await self.store.mark_failed(row.id, self.clock.now(), str(exc))
+                return True
+            except Exception as exc:
+                attempts += 1
+                if attempts >= self.max_attempts:
+                    self.failed += 1
+                    self._observe(row, "failed")
+                    log.error(
+                        "outbox %s to %s failed %d times, giving up: %r",
+                        row.id,
+                        row.outbound.key,
+                        attempts,
+                        exc,
+                    )
+                    await self.store.mark_failed(row.id, self.clock.now(), repr(exc))
+                    return True
+                self.retried += 1
+                self._observe(row, "retried")
+                wait_until = self._later(backoff(attempts))
+                log.info("outbox %s to %s: %r; retry %d", row.id, row.outbound.key, exc, attempts)
+                await self.store.mark_retry(row.id, wait_until, repr(exc))
+                continue
+            self.sent += 1
+            self._observe(row, "sent")
+            await self.store.mark_sent(row.id, self.clock.now())
+            return True
+
+    def _observe(self, row: OutboxRow, status: str) -> None:
+        if self.observer is not None:
+            try:
+                self.observer(row, status)
+            except Exception:
+                log.exception("the dispatcher's observer failed")
+
+    def _later(self, seconds: float) -> datetime:
+        return self.clock.now() + timedelta(seconds=max(0.0, seconds))

@@ -1,0 +1,167 @@
+"""The officer registry: who gets the officer interface, with which role and unit.
+Every change is written to the audit log in the same transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import to_db
+from bot.identity import ChannelId
+from bot.storage.database import Database
+from conversations.desk.routing import all_units, normalise_unit
+from conversations.ports import Officer
+
+ROLES = ("officer", "kapolres", "admin")
+
+
+class RegistryError(ValueError):
+    """A registry request an operator must correct; the message says how."""
+
+
+async def audit(
+    conn: aiosqlite.Connection, actor: str, action: str, detail: dict[str, object], now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO audit_log(at, actor, action, detail) VALUES (?, ?, ?, ?)",
+        (to_db(now), actor, action, json.dumps(detail, ensure_ascii=False, sort_keys=True)),
+    )
+
+
+def validate(role: str, unit: str | None) -> str | None:
+    if role not in ROLES:
+        raise RegistryError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if unit is None or not unit.strip():
+        if role == "officer":
+            raise RegistryError("an officer needs --unit (e.g. SATRESKRIM or POLSEK-CIBATU)")
+        return None
+    code = normalise_unit(unit)
+    if code is None:
+        raise RegistryError(f"unknown unit {unit!r}; known units: {', '.join(all_units())}")
+    return code
+
+
+async def add_officer(
+    db: Database,
+    who: ChannelId,
+    *,
+    name: str,
+    role: str,
+    unit: str | None,
+    now: datetime,
+    actor: str = "cli",
+) -> Officer:
+    """Register (or update and re-activate) an officer."""
+    if not name.strip():
+        raise RegistryError("--name must not be empty")
+    code = validate(role, unit)
+
+    async def job(conn: aiosqlite.Connection) -> Officer:
+        async with conn.execute(
+            "INSERT INTO officers(channel, external_id, name, role, unit, active, created_at)"
+            " VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT(channel, external_id) DO UPDATE SET"
+            " name = excluded.name, role = excluded.role, unit = excluded.unit, active = 1"
+            " RETURNING id",
+            (who.channel, who.id, name.strip(), role, code, to_db(now)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        await audit(
+            conn,
+            actor,
+            "officer.add",
+            {"officer": str(who), "name": name.strip(), "role": role, "unit": code},
+            now,
+        )
+        return Officer(int(row[0]), who.channel, who.id, name.strip(), role, code)
+
+    return await db.write(job)
+
+
+async def remove_officer(
+    db: Database, who: ChannelId, *, now: datetime, actor: str = "cli"
+) -> bool:
+    async def job(conn: aiosqlite.Connection) -> bool:
+        cursor = await conn.execute(
+            "UPDATE officers SET active = 0 WHERE channel = ? AND external_id = ? AND active = 1",
+            (who.channel, who.id),
+        )
+        if cursor.rowcount:
+            await audit(conn, actor, "officer.remove", {"officer": str(who)}, now)
+        return cursor.rowcount > 0
+
+    return await db.write(job)
+
+
+async def list_officers(db: Database) -> list[Officer]:
+    async def job(conn: aiosqlite.Connection) -> list[Officer]:
+        async with conn.execute(
+            "SELECT id, channel, external_id, name, role, unit FROM officers WHERE active = 1"
+            " ORDER BY role, unit, name"
+        ) as cursor:
+            return [Officer(*row) for row in await cursor.fetchall()]
+
+    return await db.read(job)
+
+
+async def reveal_reporter(
+    db: Database, number: str, admin: ChannelId, *, now: datetime
+) -> list[tuple[str, str, str | None]]:
+    """The platform identities behind a ticket, for a registered admin only; the look-up is
+    audited in the same transaction."""
+
+    async def job(conn: aiosqlite.Connection) -> list[tuple[str, str, str | None]]:
+        async with conn.execute(
+            "SELECT 1 FROM officers WHERE channel = ? AND external_id = ? AND role = 'admin'"
+            " AND active = 1",
+            (admin.channel, admin.id),
+        ) as cursor:
+            if await cursor.fetchone() is None:
+                raise RegistryError(f"{admin} is not a registered admin")
+        async with conn.execute(
+            "SELECT i.channel, i.external_id, i.display_name FROM tickets t"
+            " JOIN identities i ON i.reporter_id = t.reporter_id WHERE t.number = ?"
+            " ORDER BY i.created_at",
+            (number.strip().upper(),),
+        ) as cursor:
+            rows = [(r[0], r[1], r[2]) for r in await cursor.fetchall()]
+        if not rows:
+            raise RegistryError(f"no report {number!r}")
+        await audit(conn, str(admin), "reporter.reveal", {"ticket": number.strip().upper()}, now)
+        return rows
+
+    return await db.write(job)
+
+
+async def block_sender(
+    db: Database, who: ChannelId, *, until: datetime, reason: str, now: datetime, actor: str
+) -> None:
+    """Put a sender on the block list (anti-prank), audited."""
+
+    async def job(conn: aiosqlite.Connection) -> None:
+        await conn.execute(
+            "INSERT INTO blocks(channel, external_id, until, reason, created_at, created_by)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, external_id) DO UPDATE SET"
+            " until = excluded.until, reason = excluded.reason,"
+            " created_at = excluded.created_at, created_by = excluded.created_by",
+            (who.channel, who.id, to_db(until), reason, to_db(now), actor),
+        )
+        await audit(
+            conn, actor, "block", {"sender": str(who), "until": to_db(until), "reason": reason}, now
+        )
+
+    await db.write(job)
+
+
+async def unblock_sender(db: Database, who: ChannelId, *, now: datetime, actor: str) -> bool:
+    async def job(conn: aiosqlite.Connection) -> bool:
+        cursor = await conn.execute(
+            "DELETE FROM blocks WHERE channel = ? AND external_id = ?", (who.channel, who.id)
+        )
+        if cursor.rowcount:
+            await audit(conn, actor, "unblock", {"sender": str(who)}, now)
+        return cursor.rowcount > 0
+
+    return await db.write(job)

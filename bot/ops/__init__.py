@@ -1,0 +1,1 @@
+"""Operations: serving, health and metrics, logs, configuration checks, backup and restore."""

@@ -1,0 +1,170 @@
+"""Applying the ticket operations of a :class:`~conversations.ports.Changes` inside its
+transaction: status changes, reassignment, notes, reporter prompts. Each writes its event to
+the audit trail (``ticket_events``)."""
+
+from __future__ import annotations
+
+import json
+
+import aiosqlite
+
+from bot.clock import to_db
+from bot.jobs.retention import erase_reporter
+from conversations.ports import (
+    Assign,
+    BlockReporter,
+    ClearPrompt,
+    EraseReporter,
+    Resolved,
+    SetPrompt,
+    StatusChange,
+    Strike,
+    TicketNote,
+    TicketOp,
+)
+
+CLOSED = ("selesai", "ditolak")
+
+
+class StaleTicket(RuntimeError):
+    """The ticket changed since it was read; nothing was applied."""
+
+
+async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None:
+    if isinstance(op, StatusChange):
+        await _status_change(conn, op, stamp)
+    elif isinstance(op, Assign):
+        cursor = await conn.execute(
+            "UPDATE tickets SET unit = ?, updated_at = ?,"
+            " first_response_at = COALESCE(first_response_at, ?) WHERE id = ? AND unit = ?",
+            (op.to_unit, stamp, stamp, op.ticket_id, op.from_unit),
+        )
+        if cursor.rowcount != 1:
+            raise StaleTicket(f"ticket {op.ticket_id} is no longer with {op.from_unit}")
+        await _event(
+            conn,
+            op.ticket_id,
+            stamp,
+            op.actor,
+            "assigned",
+            None,
+            None,
+            f"{op.from_unit} -> {op.to_unit}",
+        )
+    elif isinstance(op, TicketNote):
+        if op.first_response:
+            await conn.execute(
+                "UPDATE tickets SET first_response_at = COALESCE(first_response_at, ?),"
+                " updated_at = ? WHERE id = ?",
+                (stamp, stamp, op.ticket_id),
+            )
+        await _event(conn, op.ticket_id, stamp, op.actor, op.kind, None, None, op.note)
+    elif isinstance(op, SetPrompt):
+        await conn.execute(
+            "INSERT INTO reporter_prompts(channel, chat_id, kind, ticket_id, officer_id,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, chat_id) DO UPDATE"
+            " SET kind = excluded.kind, ticket_id = excluded.ticket_id,"
+            " officer_id = excluded.officer_id, created_at = excluded.created_at",
+            (op.key.channel, op.key.chat_id, op.kind, op.ticket_id, op.officer_id, stamp),
+        )
+    elif isinstance(op, ClearPrompt):
+        await conn.execute(
+            "DELETE FROM reporter_prompts WHERE channel = ? AND chat_id = ?",
+            (op.key.channel, op.key.chat_id),
+        )
+    elif isinstance(op, Strike):
+        await conn.execute(
+            "INSERT INTO strikes(reporter_id, ticket_id, at, actor) VALUES (?, ?, ?, ?)",
+            (op.reporter_id, op.ticket_id, stamp, op.actor),
+        )
+        await _event(conn, op.ticket_id, stamp, op.actor, "strike", None, None, None)
+    elif isinstance(op, BlockReporter):
+        await block_reporter(conn, op, stamp)
+    elif isinstance(op, EraseReporter):
+        await erase_reporter(conn, op.key.channel, op.sender_id, stamp)
+        await conn.execute(
+            "DELETE FROM conversations WHERE channel = ? AND chat_id = ?",
+            (op.key.channel, op.key.chat_id),
+        )
+    elif isinstance(op, Resolved):
+        await conn.execute(
+            "UPDATE tickets SET resolved_ok = ? WHERE id = ?", (int(op.ok), op.ticket_id)
+        )
+        await _event(
+            conn,
+            op.ticket_id,
+            stamp,
+            "reporter",
+            "reporter_satisfied" if op.ok else "reporter_unsatisfied",
+            None,
+            None,
+            None,
+        )
+
+
+async def _status_change(conn: aiosqlite.Connection, op: StatusChange, stamp: str) -> None:
+    closing = op.to_status in CLOSED
+    reopening = op.from_status in CLOSED and not closing
+    cursor = await conn.execute(
+        "UPDATE tickets SET status = ?, updated_at = ?,"
+        " first_response_at = CASE WHEN ? LIKE 'officer:%' THEN COALESCE(first_response_at, ?)"
+        " ELSE first_response_at END,"
+        " closed_at = CASE WHEN ? THEN ? WHEN ? THEN NULL ELSE closed_at END"
+        " WHERE id = ? AND status = ?",
+        (
+            op.to_status,
+            stamp,
+            op.actor,
+            stamp,
+            closing,
+            stamp,
+            reopening,
+            op.ticket_id,
+            op.from_status,
+        ),
+    )
+    if cursor.rowcount != 1:
+        raise StaleTicket(f"ticket {op.ticket_id} is no longer {op.from_status}")
+    kind = "reopened" if reopening else "status"
+    await _event(conn, op.ticket_id, stamp, op.actor, kind, op.from_status, op.to_status, op.note)
+
+
+async def _event(
+    conn: aiosqlite.Connection,
+    ticket_id: int,
+    stamp: str,
+    actor: str,
+    kind: str,
+    from_status: str | None,
+    to_status: str | None,
+    note: str | None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO ticket_events(ticket_id, at, actor, kind, from_status, to_status, note)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (ticket_id, stamp, actor, kind, from_status, to_status, note),
+    )
+
+
+async def block_reporter(conn: aiosqlite.Connection, op: BlockReporter, stamp: str) -> None:
+    """Block every identity of the reporter (a number and its @lid alike), audited."""
+    async with conn.execute(
+        "SELECT channel, external_id FROM identities WHERE reporter_id = ?", (op.reporter_id,)
+    ) as cursor:
+        identities = await cursor.fetchall()
+    for channel, external_id in identities:
+        await conn.execute(
+            "INSERT INTO blocks(channel, external_id, until, reason, created_at, created_by)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, external_id) DO UPDATE SET"
+            " until = excluded.until, reason = excluded.reason,"
+            " created_at = excluded.created_at, created_by = excluded.created_by",
+            (channel, external_id, to_db(op.until), op.reason, stamp, op.actor),
+        )
+    await conn.execute(
+        "INSERT INTO audit_log(at, actor, action, detail) VALUES (?, ?, 'block', ?)",
+        (
+            stamp,
+            op.actor,
+            json.dumps({"reporter": op.reporter_id, "until": to_db(op.until), "reason": op.reason}),
+        ),
+    )

@@ -1,0 +1,87 @@
+"""The channel contract: how a platform adapter plugs into TAROS.
+
+An adapter translates platform updates into :class:`Inbound` and hands them to the engine
+through the ``on_inbound`` callback; it renders :class:`Outbound` on the platform when the
+outbox dispatcher calls :meth:`Channel.send`. It holds no dialogue logic and no SQL.
+
+``send`` reports failures with one of three exceptions, so the dispatcher knows what to do
+without knowing the platform: :class:`RetryAfter` (the platform said when), :class:`Transient`
+(network trouble, 5xx: retry with backoff), :class:`Permanent` (blocked, chat gone: give up on
+this message, never block other chats).
+
+Optionally a channel tells whether it is connected (:class:`Supervised`): ``/healthz`` and the
+``taros_channel_connected`` metric read it. A channel without the property counts as
+connected; a platform channel that can lose its connection (WhatsApp) should have it, and
+``logged_in`` too when its session can be ended from the other side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from conversations.messages import Inbound, Option, Outbound
+
+InboundHandler = Callable[[Inbound], Awaitable[object]]
+
+
+class ChannelUnavailable(RuntimeError):
+    """A configured channel cannot start (credentials refused, platform unreachable); the
+    message tells the operator what to do."""
+
+
+class DeliveryError(Exception):
+    """Base of what :meth:`Channel.send` may raise."""
+
+
+class Transient(DeliveryError):
+    """Try again later (network error, server error, not connected)."""
+
+
+class RetryAfter(Transient):
+    def __init__(self, seconds: float, message: str = "") -> None:
+        super().__init__(message or f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Permanent(DeliveryError):
+    """This message can never be delivered (user blocked the bot, chat does not exist)."""
+
+
+class Channel(Protocol):
+    name: str
+    only_chat: str | None  # a channel serving one chat only (a console session); else None
+
+    async def start(self, on_inbound: InboundHandler) -> None:
+        """Begin receiving; each update becomes an Inbound passed to ``on_inbound``.
+        May be called again after :meth:`stop`."""
+        ...
+
+    async def send(self, outbound: Outbound) -> None:
+        """Deliver one message or raise a :class:`DeliveryError`."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop receiving and release resources; safe to call twice."""
+        ...
+
+
+class Supervised(Protocol):
+    """The optional health side of a channel (read with ``getattr``; never required)."""
+
+    @property
+    def connected(self) -> bool:
+        """True while the channel can receive and send (started, platform reachable)."""
+        ...
+
+
+def render_options(options: tuple[Option, ...]) -> str:
+    """The fallback rendering of options: a numbered list the user answers with the number."""
+    return "\n".join(f"{index}. {option.label}" for index, option in enumerate(options, 1))
+
+
+def render_text(outbound: Outbound) -> str:
+    """Text plus numbered options, for channels without native buttons."""
+    if not outbound.options:
+        return outbound.text
+    return f"{outbound.text}\n{render_options(outbound.options)}"

@@ -1,0 +1,1 @@
+"""The conversation engine and its dialogues; knows nothing of any platform."""

@@ -1,0 +1,1 @@
+"""The officers' desk: their chat commands, what they read, routing, duplicate reports."""

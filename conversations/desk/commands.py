@@ -1,0 +1,490 @@
+"""The officers' interface: working tickets with chat commands.
+
+Every command checks authorization: an officer acts on the tickets of their unit (the
+satuan or the Polsek); the Kapolres and admins on every ticket. The reporter is told of every
+change in their own language and is reached only through the bot.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from conversations.categories import Categories
+from conversations.desk import texts as officer_text
+from conversations.desk.routing import normalise_unit
+from conversations.formatting import format_moment
+from conversations.i18n import _, current_locale, ngettext, use_locale
+from conversations.intake import prompts
+from conversations.messages import ChatKey, Inbound, Media, Option, Outbound
+from conversations.ports import (
+    Assign,
+    BlockReporter,
+    Changes,
+    Officer,
+    SetPrompt,
+    StatusChange,
+    Store,
+    Strike,
+    TicketDetail,
+    TicketNote,
+)
+from conversations.text import normalise
+from conversations.understanding.places import Gazetteer
+
+PRANK = frozenset({"iseng", "prank", "palsu", "bohong", "hoax", "hoaks"})
+PAGE_SIZE = 10
+MAX_RELAY = 2000
+ORDER = {"baru": 0, "diverifikasi": 1, "diproses": 2, "selesai": 3}
+STATUS_ALIASES = {
+    "diverifikasi": "diverifikasi",
+    "verifikasi": "diverifikasi",
+    "verif": "diverifikasi",
+    "cek": "diverifikasi",
+    "dicek": "diverifikasi",
+    "valid": "diverifikasi",
+    "verified": "diverifikasi",
+    "diproses": "diproses",
+    "proses": "diproses",
+    "tangani": "diproses",
+    "ditangani": "diproses",
+    "process": "diproses",
+    "progress": "diproses",
+    "selesai": "selesai",
+    "beres": "selesai",
+    "tuntas": "selesai",
+    "done": "selesai",
+    "resolved": "selesai",
+    "tutup": "selesai",
+    "ditolak": "ditolak",
+    "tolak": "ditolak",
+    "reject": "ditolak",
+    "rejected": "ditolak",
+    "invalid": "ditolak",
+}
+COMMANDS = {
+    "status": "status",
+    "cek": "status",
+    "tugaskan": "tugaskan",
+    "assign": "tugaskan",
+    "balas": "balas",
+    "reply": "balas",
+    "daftar": "daftar",
+    "list": "daftar",
+    "bukti": "bukti",
+    "evidence": "bukti",
+    "digest": "digest",
+    "bantuan": "bantuan",
+    "help": "bantuan",
+    "start": "bantuan",
+}
+_COMMAND = re.compile(r"^\s*/?([A-Za-z]+)(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+_NUMBER = re.compile(r"^\s*([A-Za-z]{2,6}[-\s]?\d{4}[-\s]?\d{1,5})\b\s*(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class DeskSettings:
+    tz: ZoneInfo
+    ticket_prefix: str = "GRT"
+    prank_strikes: int = 3
+    block_for: timedelta = timedelta(days=30)
+
+
+class DigestSource(Protocol):
+    async def render(self, now: datetime, locale: str, to: ChatKey) -> list[Outbound]:
+        """The digest for the period ending ``now``, addressed to ``to``: its text and its
+        chart (as :class:`~conversations.messages.Media`)."""
+        ...
+
+
+class EvidenceSource(Protocol):
+    async def files(self, ticket_id: int) -> list[Media]:
+        """The ticket's evidence as officers may receive it (photos without metadata)."""
+        ...
+
+
+def parse(text: str) -> tuple[str, str] | None:
+    """``/status GRT-2026-00001 proses ok`` -> ("status", "GRT-2026-00001 proses ok"); the
+    same words work without ``/`` (WhatsApp)."""
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    name = COMMANDS.get(match[1].lower())
+    return None if name is None else (name, (match[2] or "").strip())
+
+
+def split_number(args: str) -> tuple[str | None, str]:
+    match = _NUMBER.match(args)
+    if match is None:
+        return None, args
+    raw = re.sub(r"[-\s]", "", match[1].upper())
+    letters = re.match(r"[A-Z]+", raw)
+    assert letters is not None
+    prefix, digits = letters.group(), raw[letters.end() :]
+    number = f"{prefix}-{digits[:4]}-{int(digits[4:]):05d}"
+    return number, match[2].strip()
+
+
+class OfficerDesk:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        categories: Categories,
+        gazetteer: Gazetteer,
+        settings: DeskSettings,
+        digest: DigestSource | None = None,
+        evidence: EvidenceSource | None = None,
+    ) -> None:
+        self.digest = digest
+        self.evidence = evidence
+        self.store = store
+        self.categories = categories
+        self.gazetteer = gazetteer
+        self.settings = settings
+
+    async def on_inbound(self, officer: Officer, msg: Inbound, now: datetime) -> Changes:
+        changes = Changes(key=msg.key, inbound_id=msg.message_id)
+        work = _Work(officer, msg, changes, now)
+        command = parse(msg.text) if msg.text else None
+        if command is None:
+            work.say(_("Unknown command. Type /bantuan for the officer commands."))
+            return changes
+        name, args = command
+        handler = {
+            "status": self._status,
+            "tugaskan": self._assign,
+            "balas": self._relay,
+            "daftar": self._list,
+            "bukti": self._evidence,
+            "digest": self._digest,
+            "bantuan": self._help,
+        }[name]
+        await handler(work, args)
+        return changes
+
+    # --- commands ------------------------------------------------------------------------
+
+    async def _help(self, work: _Work, _args: str) -> None:
+        lines = [
+            _("Officer commands:"),
+            _("/status NUMBER - the details of a report"),
+            _(
+                "/status NUMBER STATUS [note] - change its status (verifikasi, proses, selesai, "
+                "tolak)"
+            ),
+            _("/tugaskan NUMBER UNIT - hand it to another unit"),
+            _("/balas NUMBER message - write to the reporter through the bot"),
+            _("/daftar [status|unit|terlambat] [page] - the open reports"),
+            _("/bukti NUMBER - the evidence files"),
+        ]
+        if work.officer.role in ("kapolres", "admin"):
+            lines.append(_("/digest - the summary of the last day"))
+        lines.append(_("/mulai - write a report as a citizen"))
+        work.say("\n".join(lines))
+
+    async def _ticket(self, work: _Work, number: str | None) -> TicketDetail | None:
+        """The ticket named, if this officer may work it; otherwise say why and None."""
+        if number is None:
+            work.say(_("Write the report number, e.g. /status GRT-2026-00001"))
+            return None
+        ticket = await self.store.ticket_detail(number)
+        if ticket is None or not work.officer.covers(ticket.unit, ticket.polsek):
+            work.say(
+                _("Report %(number)s was not found among the reports of your unit.")
+                % {"number": number}
+            )
+            return None
+        return ticket
+
+    async def _status(self, work: _Work, args: str) -> None:
+        number, rest = split_number(args)
+        ticket = await self._ticket(work, number)
+        if ticket is None:
+            return
+        if not rest:
+            work.say(
+                officer_text.ticket_details(
+                    ticket, self.categories, self.gazetteer, self.settings.tz
+                )
+            )
+            return
+        word, _sep, note = rest.partition(" ")
+        target = STATUS_ALIASES.get(normalise(word))
+        if target is None:
+            work.say(
+                _("Unknown status %(word)s. Use: verifikasi, proses, selesai or tolak.")
+                % {"word": word[:30]}
+            )
+            return
+        note = note.strip()[:1000] or None
+        if not ticket.is_open:
+            work.say(
+                _("Report %(number)s is already closed (%(status)s).")
+                % {"number": ticket.number, "status": prompts.status_label(ticket.status)}
+            )
+            return
+        if target != "ditolak" and ORDER[target] <= ORDER[ticket.status]:
+            work.say(
+                _("Report %(number)s is already %(status)s.")
+                % {"number": ticket.number, "status": prompts.status_label(ticket.status)}
+            )
+            return
+        prank = target == "ditolak" and bool(note) and normalise(note or "").split()[0] in PRANK
+        work.changes.ops.append(
+            StatusChange(ticket.id, ticket.status, target, work.officer.actor, note)
+        )
+        work.say(
+            _("Report %(number)s is now %(status)s.")
+            % {"number": ticket.number, "status": prompts.status_label(target)}
+        )
+        self._tell_reporter_status(work, ticket, target, note)
+        if prank:
+            await self._strike(work, ticket)
+
+    async def _strike(self, work: _Work, ticket: TicketDetail) -> None:
+        """A prank counts against the reporter; at the limit every identity of theirs is
+        blocked, and they are told why and until when."""
+        limits = self.settings
+        strikes = await self.store.strike_count(ticket.reporter_id) + 1
+        work.changes.ops.append(Strike(ticket.reporter_id, ticket.id, work.officer.actor))
+        if strikes < limits.prank_strikes:
+            work.say(
+                _("Strike %(n)d of %(limit)d recorded for %(who)s.")
+                % {
+                    "n": strikes,
+                    "limit": limits.prank_strikes,
+                    "who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked),
+                }
+            )
+            return
+        until = work.now + limits.block_for
+        work.changes.ops.append(
+            BlockReporter(ticket.reporter_id, until, "prank", work.officer.actor)
+        )
+        work.say(
+            _("%(who)s is blocked until %(until)s after %(n)d prank reports.")
+            % {
+                "who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked),
+                "until": format_moment(until, limits.tz),
+                "n": strikes,
+            }
+        )
+        with use_locale(ticket.locale):
+            work.reporter(ticket, prompts.blocked_notice(until, limits.tz), [])
+
+    def _tell_reporter_status(
+        self, work: _Work, ticket: TicketDetail, status: str, note: str | None
+    ) -> None:
+        with use_locale(ticket.locale):
+            lines = [
+                _("Update on your report %(number)s: %(status)s.")
+                % {"number": ticket.number, "status": prompts.status_label(status)}
+            ]
+            if note:
+                lines.append(_("Officer's note: %(note)s") % {"note": note})
+            options: list[Option] = []
+            if status == "selesai":
+                lines.append(_("Has your problem been handled?"))
+                options = [
+                    Option("closing:yes", _("Yes, handled")),
+                    Option("closing:no", _("Not yet")),
+                ]
+                work.changes.ops.append(SetPrompt(_reporter_key(ticket), "closing", ticket.id))
+            work.reporter(ticket, "\n".join(lines), options)
+
+    async def _assign(self, work: _Work, args: str) -> None:
+        number, rest = split_number(args)
+        ticket = await self._ticket(work, number)
+        if ticket is None:
+            return
+        unit = normalise_unit(rest) if rest else None
+        if unit is None:
+            work.say(
+                _("Unknown unit %(unit)s. Examples: SATRESKRIM, SATLANTAS, POLSEK-CIBATU.")
+                % {"unit": rest[:40] or "-"}
+            )
+            return
+        if not ticket.is_open:
+            work.say(
+                _("Report %(number)s is already closed (%(status)s).")
+                % {"number": ticket.number, "status": prompts.status_label(ticket.status)}
+            )
+            return
+        if unit == ticket.unit:
+            work.say(
+                _("Report %(number)s is already with %(unit)s.")
+                % {"number": ticket.number, "unit": unit}
+            )
+            return
+        work.changes.ops.append(Assign(ticket.id, ticket.unit, unit, work.officer.actor))
+        work.say(
+            _("Report %(number)s handed to %(unit)s.") % {"number": ticket.number, "unit": unit}
+        )
+        for other in await self.store.officers(units=(unit,)):
+            if other.id == work.officer.id:
+                continue
+            moved = replace(ticket, unit=unit)
+            with use_locale(None):
+                text = _("Report handed to your unit (%(unit)s) by %(who)s.") % {
+                    "unit": unit,
+                    "who": work.officer.name,
+                }
+                notice = officer_text.new_ticket_notice(
+                    moved, self.categories, self.gazetteer, self.settings.tz
+                )
+                work.to(other, f"{text}\n{notice}")
+
+    async def _relay(self, work: _Work, args: str) -> None:
+        number, message = split_number(args)
+        ticket = await self._ticket(work, number)
+        if ticket is None:
+            return
+        message = message.strip()
+        if not message:
+            work.say(
+                _(
+                    "Write the message after the number, e.g. /balas %(number)s Mohon "
+                    "kirim foto lokasinya."
+                )
+                % {"number": ticket.number}
+            )
+            return
+        message = message[:MAX_RELAY]
+        with use_locale(ticket.locale):
+            text = _(
+                "Message from the officer about your report %(number)s:\n%(message)s\n\n"
+                "Reply here; your answer goes to the officer."
+            ) % {"number": ticket.number, "message": message}
+            work.reporter(ticket, text, [])
+        work.changes.ops += [
+            TicketNote(ticket.id, work.officer.actor, "relay_out", message, first_response=True),
+            SetPrompt(_reporter_key(ticket), "relay", ticket.id, work.officer.id),
+        ]
+        work.say(
+            _("Sent to %(who)s.")
+            % {"who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked)}
+        )
+
+    async def _list(self, work: _Work, args: str) -> None:
+        words = normalise(args).split()
+        page = 1
+        status: str | None = None
+        unit: str | None = None
+        overdue = False
+        for word in words:
+            if word.isdigit():
+                page = max(1, min(int(word), 10_000))
+            elif word in ("terlambat", "overdue", "telat"):
+                overdue = True
+            elif word in STATUS_ALIASES or word == "baru":
+                status = STATUS_ALIASES.get(word, word)
+            elif normalise_unit(word) is not None:
+                unit = normalise_unit(word)
+            else:
+                work.say(_("Use /daftar [status|unit|terlambat] [page], e.g. /daftar proses 2"))
+                return
+        units: tuple[str, ...] | None
+        if work.officer.role in ("kapolres", "admin"):
+            units = (unit,) if unit else None
+        else:
+            own = work.officer.unit or ""
+            if unit is not None and unit != own:
+                work.say(_("You can list the reports of your own unit only."))
+                return
+            units = (own,)
+        tickets = await self.store.ticket_list(
+            units=units,
+            status=status,
+            overdue_at=work.now if overdue else None,
+            offset=(page - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE + 1,
+        )
+        if not tickets:
+            work.say(_("No reports on this page."))
+            return
+        lines = [_("Reports (page %(page)d):") % {"page": page}]
+        for ticket in tickets[:PAGE_SIZE]:
+            late = ticket.first_response_at is None and ticket.due_at < work.now and ticket.is_open
+            lines.append(officer_text.list_line(ticket, self.categories, self.gazetteer, late))
+        if len(tickets) > PAGE_SIZE:
+            lines.append(
+                _("More: /daftar %(args)s")
+                % {"args": " ".join([*(w for w in words if not w.isdigit()), str(page + 1)])}
+            )
+        work.say("\n".join(lines))
+
+    async def _evidence(self, work: _Work, args: str) -> None:
+        number, _rest = split_number(args)
+        ticket = await self._ticket(work, number)
+        if ticket is None:
+            return
+        files = await self.evidence.files(ticket.id) if self.evidence is not None else []
+        if not files:
+            work.say(_("Report %(number)s has no evidence files.") % {"number": ticket.number})
+            return
+        work.say(
+            ngettext(
+                "Report %(number)s: %(n)d evidence file follows.",
+                "Report %(number)s: %(n)d evidence files follow.",
+                len(files),
+            )
+            % {"number": ticket.number, "n": len(files)}
+        )
+        for index, media in enumerate(files, 1):
+            caption = f"{ticket.number} — {index}/{len(files)}"
+            work.changes.replies.append(
+                Outbound(
+                    work.msg.channel,
+                    work.msg.chat_id,
+                    caption,
+                    media=replace(media, caption=caption),
+                    locale=current_locale(),
+                )
+            )
+
+    async def _digest(self, work: _Work, _args: str) -> None:
+        if work.officer.role not in ("kapolres", "admin"):
+            work.say(_("Only the Kapolres and admins can ask for the digest."))
+            return
+        if self.digest is None:
+            work.say(_("The digest is not available on this installation."))
+            return
+        for outbound in await self.digest.render(work.now, current_locale(), work.msg.key):
+            work.changes.replies.append(outbound)
+
+
+@dataclass(slots=True)
+class _Work:
+    officer: Officer
+    msg: Inbound
+    changes: Changes
+    now: datetime
+
+    def say(self, text: str) -> None:
+        self.changes.replies.append(
+            Outbound(self.msg.channel, self.msg.chat_id, text, locale=current_locale())
+        )
+
+    def to(self, officer: Officer, text: str) -> None:
+        self.changes.replies.append(
+            Outbound(officer.channel, officer.external_id, text, locale=current_locale())
+        )
+
+    def reporter(self, ticket: TicketDetail, text: str, options: list[Option]) -> None:
+        self.changes.replies.append(
+            Outbound(
+                ticket.reporter_channel,
+                ticket.reporter_chat,
+                text,
+                tuple(options),
+                locale=current_locale(),
+            )
+        )
+
+
+def _reporter_key(ticket: TicketDetail) -> ChatKey:
+    return ChatKey(ticket.reporter_channel, ticket.reporter_chat)

@@ -1,0 +1,1 @@
+"""The citizen's intake dialogue: category, location, chronology, evidence, summary, ticket."""

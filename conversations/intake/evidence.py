@@ -1,0 +1,141 @@
+"""Evidence: files kept by their hash at any step (within the limits), and the evidence
+question itself."""
+
+from __future__ import annotations
+
+import logging
+
+from conversations.i18n import _, ngettext
+from conversations.intake import prompts
+from conversations.intake.base import (
+    MAX_CHRONOLOGY,
+    MIN_CHRONOLOGY,
+    IntakeBase,
+    Turn,
+    said_one_of,
+)
+from conversations.intake.vocabulary import DONE_WORDS, NONE_WORDS, YES_WORDS
+from conversations.media import SaveFailed, TooLarge
+from conversations.messages import Attachment, Inbound
+from conversations.state import EvidenceItem, Step
+
+log = logging.getLogger(__name__)
+
+
+class EvidenceAnswers(IntakeBase):
+    async def _on_evidence(self, turn: Turn, msg: Inbound, option: str | None) -> None:
+        draft = turn.conv.draft
+        assert draft is not None
+        if msg.attachments or msg.location is not None:
+            await self._absorb_extras(turn, msg)
+            if msg.text.strip() and len(msg.text.strip()) >= MIN_CHRONOLOGY:
+                self._append_story(turn, msg.text)
+            text, options = prompts.evidence_question(self.settings.max_evidence_items)
+            turn.conv.options = options
+            return
+        choice = option
+        if choice is None:
+            if said_one_of(msg.text, DONE_WORDS | YES_WORDS):
+                choice = prompts.DONE
+            elif said_one_of(msg.text, NONE_WORDS):
+                choice = prompts.NONE
+        if choice == prompts.DONE:
+            draft.evidence_done = True
+            self._after_answer(turn)
+        elif choice == prompts.NONE:
+            draft.evidence_done = True
+            if draft.evidence:
+                turn.say(_("Noted. The files you already sent are kept."))
+            self._after_answer(turn)
+        elif len(msg.text.strip()) >= MIN_CHRONOLOGY:
+            self._append_story(turn, msg.text)
+            text, options = prompts.evidence_question(self.settings.max_evidence_items)
+            turn.ask(Step.EVIDENCE, text, options)
+        else:
+            self._invalid(
+                turn,
+                _("Send a photo, video, document or voice note, or type 'selesai' or 'tidak ada'."),
+            )
+
+    def _append_story(self, turn: Turn, text: str) -> None:
+        draft = turn.conv.draft
+        assert draft is not None
+        combined = f"{draft.chronology or ''}\n{text.strip()}".strip()
+        draft.chronology = combined[:MAX_CHRONOLOGY]
+        turn.say(_("Added to your story."))
+
+    async def _absorb_extras(self, turn: Turn, msg: Inbound) -> None:
+        await self._absorb_attachments(turn, msg)
+        if msg.location is not None and turn.conv.step not in (
+            Step.LOCATION,
+            Step.LOCATION_CONFIRM,
+            Step.LOCATION_CHOOSE,
+        ):
+            self._set_pin(turn, msg.location)
+
+    async def _absorb_attachments(self, turn: Turn, msg: Inbound) -> None:
+        draft = turn.conv.draft
+        if draft is None or not msg.attachments:
+            return
+        stored = 0
+        for attachment in msg.attachments:
+            if len(draft.evidence) >= self.settings.max_evidence_items:
+                turn.say(
+                    ngettext(
+                        "You can send at most %(n)d file; this one was not kept.",
+                        "You can send at most %(n)d files; this one was not kept.",
+                        self.settings.max_evidence_items,
+                    )
+                    % {"n": self.settings.max_evidence_items}
+                )
+                break
+            item = await self._store_attachment(turn, attachment)
+            if item is not None:
+                draft.evidence.append(item)
+                stored += 1
+        if stored:
+            count = len(draft.evidence)
+            turn.say(
+                ngettext(
+                    "Evidence received (%(n)d file so far).",
+                    "Evidence received (%(n)d files so far).",
+                    count,
+                )
+                % {"n": count}
+            )
+
+    async def _store_attachment(self, turn: Turn, attachment: Attachment) -> EvidenceItem | None:
+        limit_mb = self.settings.max_evidence_bytes // (1024 * 1024)
+        too_large = _("That file is too large (at most %(mb)d MB). Please send a smaller one.") % {
+            "mb": limit_mb
+        }
+        if attachment.size is not None and attachment.size > self.settings.max_evidence_bytes:
+            turn.say(too_large)
+            return None
+        try:
+            stored = await self.media.save(attachment)
+        except TooLarge:
+            turn.say(too_large)
+            return None
+        except SaveFailed:
+            log.warning(
+                "evidence download failed",
+                exc_info=True,
+                extra={"chat": str(turn.conv.key), "kind": attachment.kind.value},
+            )
+            turn.say(_("Sorry, I could not download that file. Please send it again."))
+            return None
+        return EvidenceItem(
+            kind=attachment.kind.value,
+            sha256=stored.sha256,
+            mime=_safe_mime(attachment.mime),
+            size=stored.size,
+            stored_path=stored.relative_path,
+        )
+
+
+def _safe_mime(mime: str) -> str:
+    cleaned = mime.strip().lower()[:100]
+    if "/" not in cleaned or any(ch.isspace() for ch in cleaned):
+        return "application/octet-stream"
+    return cleaned

@@ -1,0 +1,1 @@
+"""Understanding a citizen's free text: category, place, time, urgency, landmarks, slang."""
