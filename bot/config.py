@@ -31,6 +31,8 @@ class Settings:
     telegram_listen: str = "127.0.0.1:8443"  # where the webhook server listens
     telegram_secret: str | None = None  # webhook secret token; unset: a random one per start
     whatsapp: bool = False
+    whatsapp_chat_gap: float = 1.0  # seconds between two messages to one WhatsApp chat
+    whatsapp_per_minute: float = 30.0  # WhatsApp messages a minute overall
     digest_at: tuple[time, ...] = (time(7, 0),)
     sla_hours: int = 24
     ticket_prefix: str = "GRT"
@@ -94,6 +96,12 @@ class Settings:
             telegram_listen=_listen(get("TAROS_TELEGRAM_LISTEN", "127.0.0.1:8443")),
             telegram_secret=_secret(get("TAROS_TELEGRAM_SECRET", "")),
             whatsapp=_flag(get("TAROS_WHATSAPP", ""), "TAROS_WHATSAPP"),
+            whatsapp_chat_gap=_positive_number(
+                get("TAROS_WHATSAPP_CHAT_GAP", "1"), "TAROS_WHATSAPP_CHAT_GAP"
+            ),
+            whatsapp_per_minute=_positive_number(
+                get("TAROS_WHATSAPP_PER_MINUTE", "30"), "TAROS_WHATSAPP_PER_MINUTE"
+            ),
             digest_at=_times(get("TAROS_DIGEST_AT", "07:00")),
             sla_hours=_positive_int(get("TAROS_SLA_HOURS", "24"), "TAROS_SLA_HOURS"),
             ticket_prefix=prefix,
@@ -199,6 +207,16 @@ def _positive_int(raw: str, name: str) -> int:
         raise ConfigError(f"{name}={raw!r} must be a whole number") from exc
     if value <= 0:
         raise ConfigError(f"{name}={raw!r} must be greater than zero")
+    return value
+
+
+def _positive_number(raw: str, name: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} must be a number greater than zero") from exc
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name}={raw!r} must be a number greater than zero")
     return value
 
 

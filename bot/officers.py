@@ -11,10 +11,12 @@ import aiosqlite
 from bot.clock import to_db
 from bot.identity import ChannelId
 from bot.storage.database import Database
+from bot.storage.queries import officer_from_row
 from conversations.desk.routing import all_units, normalise_unit
+from conversations.domain import Role
 from conversations.ports import Officer
 
-ROLES = ("officer", "kapolres", "admin")
+ROLES = tuple(Role)
 
 
 class RegistryError(ValueError):
@@ -34,7 +36,7 @@ def validate(role: str, unit: str | None) -> str | None:
     if role not in ROLES:
         raise RegistryError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if unit is None or not unit.strip():
-        if role == "officer":
+        if role == Role.OFFICER:
             raise RegistryError("an officer needs --unit (e.g. SATRESKRIM or POLSEK-CIBATU)")
         return None
     code = normalise_unit(unit)
@@ -75,7 +77,7 @@ async def add_officer(
             {"officer": str(who), "name": name.strip(), "role": role, "unit": code},
             now,
         )
-        return Officer(int(row[0]), who.channel, who.id, name.strip(), role, code)
+        return Officer(int(row[0]), who.channel, who.id, name.strip(), Role(role), code)
 
     return await db.write(job)
 
@@ -101,7 +103,7 @@ async def list_officers(db: Database) -> list[Officer]:
             "SELECT id, channel, external_id, name, role, unit FROM officers WHERE active = 1"
             " ORDER BY role, unit, name"
         ) as cursor:
-            return [Officer(*row) for row in await cursor.fetchall()]
+            return [officer_from_row(row) for row in await cursor.fetchall()]
 
     return await db.read(job)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from conversations.domain import Role
 from conversations.messages import Outbound
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OutboxAlerts"]
 
-ROLES = ("admin", "kapolres")
+ROLES = (Role.ADMIN, Role.KAPOLRES)
 
 
 class OutboxAlerts:

@@ -9,20 +9,26 @@ without knowing the platform: :class:`RetryAfter` (the platform said when), :cla
 (network trouble, 5xx: retry with backoff), :class:`Permanent` (blocked, chat gone: give up on
 this message, never block other chats).
 
-Optionally a channel tells whether it is connected (:class:`Supervised`): ``/healthz`` and the
-``taros_channel_connected`` metric read it. A channel without the property counts as
-connected; a platform channel that can lose its connection (WhatsApp) should have it, and
-``logged_in`` too when its session can be ended from the other side.
+Every channel also answers the same few questions about itself, declared in the protocol and
+defaulted by :class:`ChannelBase`: whether it is ``connected`` (``/healthz`` and the
+``taros_channel_connected`` metric read it), whether its session is ``logged_in`` (false when
+the platform ended it from the other side), its ``state`` in its own word, and the
+``http_routes`` it wants served on ``TAROS_HTTP`` (a webhook).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from conversations.messages import Inbound, Option, Outbound
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
 InboundHandler = Callable[[Inbound], Awaitable[object]]
+HttpHandler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
+HttpRoute = tuple[str, str, HttpHandler]  # method, path, handler
 
 
 class ChannelUnavailable(RuntimeError):
@@ -49,6 +55,8 @@ class Permanent(DeliveryError):
 
 
 class Channel(Protocol):
+    """What the application asks of every platform adapter (see :class:`ChannelBase`)."""
+
     name: str
     only_chat: str | None  # a channel serving one chat only (a console session); else None
 
@@ -65,14 +73,46 @@ class Channel(Protocol):
         """Stop receiving and release resources; safe to call twice."""
         ...
 
-
-class Supervised(Protocol):
-    """The optional health side of a channel (read with ``getattr``; never required)."""
-
     @property
     def connected(self) -> bool:
         """True while the channel can receive and send (started, platform reachable)."""
         ...
+
+    @property
+    def logged_in(self) -> bool:
+        """False when the platform ended the session (the number was logged out, banned)."""
+        ...
+
+    @property
+    def state(self) -> str:
+        """The channel's own word for where it stands (``connected``, ``logged_out``, ...)."""
+        ...
+
+    def http_routes(self) -> Sequence[HttpRoute]:
+        """The routes the application's HTTP server serves for this channel (a webhook)."""
+        ...
+
+
+class ChannelBase:
+    """The defaults of the optional side of :class:`Channel`: a channel that cannot lose its
+    connection or its session, and wants no HTTP route."""
+
+    only_chat: str | None = None
+
+    @property
+    def connected(self) -> bool:
+        return True
+
+    @property
+    def logged_in(self) -> bool:
+        return True
+
+    @property
+    def state(self) -> str:
+        return "connected" if self.connected else "disconnected"
+
+    def http_routes(self) -> Sequence[HttpRoute]:
+        return ()
 
 
 def render_options(options: tuple[Option, ...]) -> str:

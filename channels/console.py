@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from channels.base import InboundHandler, render_options
+from channels.base import ChannelBase, InboundHandler, render_options
 from conversations.i18n import _
 from conversations.messages import (
     Attachment,
@@ -139,7 +139,7 @@ def render(outbound: Outbound) -> str:
     return "\n".join([f"{BOT}: {lines[0]}", *(pad + line for line in lines[1:])]) + "\n"
 
 
-class ConsoleChannel:
+class ConsoleChannel(ChannelBase):
     """The console as a channel: ``send`` prints; :meth:`run` reads the user's lines."""
 
     def __init__(

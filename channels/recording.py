@@ -7,13 +7,13 @@ import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from channels.base import InboundHandler
+from channels.base import ChannelBase, InboundHandler
 from conversations.messages import Attachment, AttachmentKind, Inbound, Outbound
 
 _ids = itertools.count(1)
 
 
-class RecordingChannel:
+class RecordingChannel(ChannelBase):
     def __init__(self, name: str = "test", *, fail: Callable[[Outbound], None] | None = None):
         self.name = name
         self.only_chat: str | None = None

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from conversations.desk.duplicates import OpenTicket
+from conversations.domain import PromptKind, Role, TicketStatus
 from conversations.messages import ChatKey, Outbound
 from conversations.state import Conversation, Draft
 
@@ -55,7 +56,7 @@ class Officer:
     channel: str
     external_id: str
     name: str
-    role: str  # "officer" | "kapolres" | "admin"
+    role: Role
     unit: str | None
 
     @property
@@ -64,7 +65,7 @@ class Officer:
         return f"officer:{self.id}"
 
     def covers(self, *units: str | None) -> bool:
-        return self.role in ("kapolres", "admin") or (self.unit is not None and self.unit in units)
+        return self.role.sees_every_unit or (self.unit is not None and self.unit in units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +73,8 @@ class TicketEvent:
     at: datetime
     actor: str
     kind: str
-    from_status: str | None
-    to_status: str | None
+    from_status: TicketStatus | None
+    to_status: TicketStatus | None
     note: str | None
 
 
@@ -86,7 +87,7 @@ class TicketDetail:
     category: str
     unit: str
     polsek: str | None
-    status: str
+    status: TicketStatus
     kecamatan_code: str | None
     desa_code: str | None
     address: str | None
@@ -111,14 +112,14 @@ class TicketDetail:
 
     @property
     def is_open(self) -> bool:
-        return self.status not in ("selesai", "ditolak")
+        return self.status.is_open
 
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
     ticket_id: int
-    from_status: str
-    to_status: str
+    from_status: TicketStatus
+    to_status: TicketStatus
     actor: str
     note: str | None = None
 
@@ -145,7 +146,7 @@ class TicketNote:
 @dataclass(frozen=True, slots=True)
 class SetPrompt:
     key: ChatKey
-    kind: str  # "relay" | "closing"
+    kind: PromptKind
     ticket_id: int
     officer_id: int | None = None
 
@@ -189,13 +190,21 @@ class EraseReporter:
 
 
 TicketOp = (
-    StatusChange | Assign | TicketNote | SetPrompt | ClearPrompt | Resolved | Strike | BlockReporter
+    StatusChange
+    | Assign
+    | TicketNote
+    | SetPrompt
+    | ClearPrompt
+    | Resolved
+    | Strike
+    | BlockReporter
+    | EraseReporter
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
-    kind: str
+    kind: PromptKind
     ticket_id: int
     ticket_number: str
     officer_id: int | None
@@ -208,7 +217,7 @@ class TicketView:
 
     number: str
     category: str
-    status: str
+    status: TicketStatus
     kecamatan_code: str | None
     desa_code: str | None
     address: str | None
@@ -270,7 +279,7 @@ class Store(Protocol):
     async def officer(self, channel: str, external_id: str) -> Officer | None: ...
 
     async def officers(
-        self, *, units: tuple[str, ...] = (), roles: tuple[str, ...] = ()
+        self, *, units: tuple[str, ...] = (), roles: tuple[Role, ...] = ()
     ) -> list[Officer]: ...
 
     async def ticket_detail(self, number: str) -> TicketDetail | None: ...
@@ -279,7 +288,7 @@ class Store(Protocol):
         self,
         *,
         units: tuple[str, ...] | None,
-        status: str | None,
+        status: TicketStatus | None,
         overdue_at: datetime | None,
         offset: int,
         limit: int,

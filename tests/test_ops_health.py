@@ -21,6 +21,7 @@ from bot.ops.health import HealthServer
 from bot.ops.metrics import Metrics, observe
 from channels.base import Transient
 from channels.recording import RecordingChannel, inbound
+from channels.whatsapp.channel import LOGGED_OUT_STATES
 from conversations.messages import Outbound
 
 LIMIT = 300  # seconds a reply may wait before /healthz fails
@@ -32,9 +33,22 @@ class Platform(RecordingChannel):
 
     def __init__(self, name: str = "test") -> None:
         super().__init__(name, fail=self._fail)
-        self.connected = True
+        self.up = True
+        self.session = "connected"
         self.down = False
         self.attempts = 0
+
+    @property
+    def connected(self) -> bool:
+        return self.up
+
+    @property
+    def state(self) -> str:
+        return self.session
+
+    @property
+    def logged_in(self) -> bool:
+        return self.session not in LOGGED_OUT_STATES
 
     def _fail(self, _outbound: Outbound) -> None:
         self.attempts += 1
@@ -95,7 +109,7 @@ async def test_healthz_fails_while_a_channel_is_disconnected(served: Served) -> 
     assert body["channels"] == {"test": "connected"}
     assert body["database"] == "ok"
 
-    served.channel.connected = False
+    served.channel.up = False
     status, body = await served.health()
     assert status == 503
     assert body["status"] == "unhealthy"
@@ -104,7 +118,7 @@ async def test_healthz_fails_while_a_channel_is_disconnected(served: Served) -> 
     metrics = await served.metrics()
     assert metrics[("taros_channel_connected", (("channel", "test"),))] == 0
 
-    served.channel.connected = True
+    served.channel.up = True
     status, body = await served.health()
     assert (status, body["reasons"]) == (200, [])
     metrics = await served.metrics()
@@ -159,10 +173,10 @@ async def test_healthz_fails_when_the_database_does_not_answer(
 
 
 async def test_whatsapp_logged_out_or_disconnected_fails_healthz(settings: Settings) -> None:
-    """The WhatsApp channel tells its connection as an event and its session as a state."""
+    """The WhatsApp channel tells its connection, its session and its state in its word."""
     whatsapp = Platform("whatsapp")
-    whatsapp.connected = asyncio.Event()  # type: ignore[assignment]
-    whatsapp.state = "banned"  # type: ignore[attr-defined]
+    whatsapp.up = False
+    whatsapp.session = "banned"
     async with running(settings, channel=whatsapp) as bot:
         metrics = Metrics()
         server = HealthServer(bot.app, metrics, outbox_limit=LIMIT)
@@ -175,8 +189,8 @@ async def test_whatsapp_logged_out_or_disconnected_fails_healthz(settings: Setti
         assert (body["whatsapp_logged_in"], body["whatsapp_state"]) == (False, "banned")
         assert b"taros_whatsapp_logged_in 0.0" in metrics.render()
 
-        whatsapp.state = "connected"  # type: ignore[attr-defined]
-        whatsapp.connected.set()  # type: ignore[attr-defined]
+        whatsapp.session = "connected"
+        whatsapp.up = True
         healthy, body = await server.check()
         assert healthy, body
         assert b"taros_whatsapp_logged_in 1.0" in metrics.render()

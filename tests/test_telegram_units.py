@@ -15,10 +15,10 @@ from telegram import Update
 from telegram import error as tg
 
 from bot.config import ConfigError, Settings
+from bot.platforms import telegram_channel
 from channels.base import Permanent, RetryAfter, Transient
 from channels.pacing import Pacer, Rate
 from channels.telegram.albums import AlbumBuffer
-from channels.telegram.channel import TelegramChannel
 from channels.telegram.inbound import FromGroup, Ignore, Press, Private, classify
 from channels.telegram.keyboards import KeyboardLedger, OptionCodec, keyboard
 from channels.telegram.outbound import delivery_error, plan, split_text
@@ -321,14 +321,14 @@ def test_webhook_settings_are_validated(tmp_path: Path) -> None:
         "TAROS_TELEGRAM_SECRET": "rahasia_123",
     }
     settings = Settings.from_env(env)
-    channel = TelegramChannel.from_settings(settings)
+    channel = telegram_channel(settings)
     assert channel.webhook is not None
     assert (channel.webhook.host, channel.webhook.port, channel.webhook.secret) == (
         "0.0.0.0",
         9000,
         "rahasia_123",
     )
-    polling = TelegramChannel.from_settings(Settings.from_env({"TAROS_TELEGRAM_TOKEN": "1:a"}))
+    polling = telegram_channel(Settings.from_env({"TAROS_TELEGRAM_TOKEN": "1:a"}))
     assert polling.webhook is None
     for key, bad in (
         ("TAROS_TELEGRAM_WEBHOOK_URL", "bot.example.id/tg"),

@@ -11,6 +11,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.ops.health import HealthServer, channel_routes
 from bot.ops.metrics import Metrics, observe
+from bot.platforms import telegram_channel
 from channels.telegram.channel import TelegramChannel, Webhook
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -67,11 +68,11 @@ async def test_the_webhook_shares_the_health_server(settings: Settings) -> None:
 
 def test_from_settings_shares_the_server_only_when_taros_http_is_set() -> None:
     base = Settings(telegram_token="1:x", telegram_webhook_url="https://bot.example.id/tg")
-    alone = TelegramChannel.from_settings(base)
+    alone = telegram_channel(base)
     assert alone.webhook is not None and not alone.webhook.shared
     assert alone.http_routes() == []
     from dataclasses import replace
 
-    shared = TelegramChannel.from_settings(replace(base, http_listen="127.0.0.1:8080"))
+    shared = telegram_channel(replace(base, http_listen="127.0.0.1:8080"))
     assert shared.webhook is not None and shared.webhook.shared
     assert [(m, p) for m, p, _h in shared.http_routes()] == [("POST", "/tg")]

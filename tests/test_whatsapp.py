@@ -137,7 +137,7 @@ async def serving(
     try:
         await app.start(timers=False)
         if not flags:
-            await asyncio.wait_for(channel.connected.wait(), 20)
+            await eventually(lambda: channel.connected, within=20, what="connected")
         yield Served(app, channel, fake, alerts)
     finally:
         await app.close()
@@ -301,7 +301,7 @@ async def test_a_disconnect_holds_replies_and_delivers_them_in_order_after_recon
 ) -> None:
     await wa.say(text("halo"), CATEGORY_Q)
     wa.fake.command("disconnect")
-    await eventually(lambda: not wa.channel.connected.is_set(), what="disconnected")
+    await eventually(lambda: not wa.channel.connected, what="disconnected")
     now = datetime.now(UTC)
     notes = [Outbound("whatsapp", PHONE, f"Kabar {n} dari petugas") for n in (1, 2, 3)]
     await wa.app.store.enqueue(notes, now)
@@ -376,9 +376,9 @@ async def test_a_failed_or_hanging_dial_is_retried_with_backoff(
     options = replace(FAST, worker=replace(FAST.worker, connect_timeout=0.3))
     async with serving(settings, options=options, flags=(trouble,)) as wa:
         await eventually(lambda: wa.channel._supervisor.starts >= 3, what="restarts")
-        assert not wa.channel.connected.is_set()
+        assert not wa.channel.connected
         wa.fake.flag(trouble, None)  # the network is back
-        await asyncio.wait_for(wa.channel.connected.wait(), 10)
+        await eventually(lambda: wa.channel.connected, within=10, what="connected")
         await wa.say(text("halo"), CATEGORY_Q)
 
 
@@ -388,7 +388,7 @@ async def test_a_worker_that_stops_answering_is_replaced(settings: Settings) -> 
         first = wa.channel.worker_pid
         wa.fake.command("freeze")
         await eventually(lambda: wa.channel.worker_pid not in (None, first), what="a new worker")
-        await asyncio.wait_for(wa.channel.connected.wait(), 10)
+        await eventually(lambda: wa.channel.connected, within=10, what="connected")
         await wa.say(text("halo"), CATEGORY_Q)
 
 

@@ -15,7 +15,7 @@ import pytest
 from whatsapp_fakes import ME, FakeWhatsApp, link_session
 
 from bot.cli import whatsapp as cli_whatsapp
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.ops.serving import claim_serving
 from channels.recording import RecordingChannel
 from channels.whatsapp.files import SESSION, linked_device, write_state
@@ -178,12 +178,9 @@ def test_taros_run_serves_whatsapp_when_enabled_and_never_loads_neonize_otherwis
     ]
 
 
-def test_a_bad_pacing_setting_stops_the_channel_with_a_clear_message(tmp_path: Path) -> None:
-    from channels.base import ChannelUnavailable
-    from channels.whatsapp.channel import WhatsAppChannel
-
-    settings = Settings.from_env(
-        {"TAROS_DATA_DIR": str(tmp_path), "TAROS_WHATSAPP_CHAT_GAP": "sekejap"}
-    )
-    with pytest.raises(ChannelUnavailable, match="TAROS_WHATSAPP_CHAT_GAP"):
-        WhatsAppChannel.from_settings(settings)
+def test_a_bad_pacing_setting_is_a_configuration_error_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    for name, bad in (("TAROS_WHATSAPP_CHAT_GAP", "sekejap"), ("TAROS_WHATSAPP_PER_MINUTE", "0")):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({"TAROS_DATA_DIR": str(tmp_path), name: bad})

@@ -20,6 +20,8 @@ from bot.export import (
 )
 from bot.identity import parse_channel_id
 from bot.ops.serving import served_elsewhere
+from bot.platforms import telegram_channel
+from conversations.domain import ChannelName
 from conversations.ports import Officer
 
 
@@ -113,10 +115,8 @@ def _served(settings: Settings, reader: Officer) -> bool:
 async def _deliver_here(app: App, settings: Settings, readers: list[Officer]) -> None:
     """Deliver what no running process delivers and this command can: Telegram, when it is
     configured. A console chat is shown only by its own ``taros chat --as`` process."""
-    if settings.telegram_token and any(r.channel == "telegram" for r in readers):
-        from channels.telegram.channel import TelegramChannel
-
-        app.add_channel(TelegramChannel.from_settings(settings))
+    if settings.telegram_token and any(r.channel == ChannelName.TELEGRAM for r in readers):
+        app.add_channel(telegram_channel(settings))
     if app.channels:
         await app.start(timers=False)
         await app.dispatcher.flush()

@@ -28,6 +28,7 @@ from bot.jobs.digest_chart import ChartData, Series, render_chart
 from bot.storage.database import Database
 from bot.storage.store import SqliteStore
 from conversations.categories import Categories
+from conversations.domain import Role
 from conversations.formatting import format_day, format_moment
 from conversations.i18n import _, ngettext, use_locale
 from conversations.messages import ChatKey, Media, Outbound
@@ -356,7 +357,7 @@ class Digest:
         return (await self.compose(now, locale)).outbounds(to)
 
     async def kapolres(self) -> list[Officer]:
-        return await self.store.officers(roles=("kapolres",))
+        return await self.store.officers(roles=(Role.KAPOLRES,))
 
     async def send(
         self,

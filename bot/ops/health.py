@@ -13,7 +13,7 @@ authentication because it shows no personal data, only counts).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.ops.metrics import Metrics, Snapshot
+from channels.base import Channel, HttpRoute
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -83,17 +84,12 @@ class Address:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-Route = tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
+Route = HttpRoute
 
 
-def channel_routes(channels: Iterable[object]) -> list[Route]:
-    """The HTTP routes channels want served (a channel may offer ``http_routes()``)."""
-    routes: list[Route] = []
-    for channel in channels:
-        offer = getattr(channel, "http_routes", None)
-        if callable(offer):
-            routes.extend(offer())
-    return routes
+def channel_routes(channels: Iterable[Channel]) -> list[Route]:
+    """The HTTP routes the channels want served (a webhook)."""
+    return [route for channel in channels for route in channel.http_routes()]
 
 
 class HealthServer:

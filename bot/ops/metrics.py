@@ -31,6 +31,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from bot.clock import from_db, to_db
 from bot.ops.logs import message_line
+from conversations.domain import ChannelName, TicketStatus
 from conversations.engine import Handled
 from conversations.messages import Inbound
 from conversations.ports import CommitOutcome, CommitResult
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TICKET_STATUSES = ("baru", "diverifikasi", "diproses", "selesai", "ditolak")
+TICKET_STATUSES = tuple(TicketStatus)
 DATABASE_TIMEOUT = 5.0
 _REMEMBERED = 10_000  # outbox rows whose ticket number is kept for the log line
 
@@ -62,33 +63,11 @@ class Snapshot:
     whatsapp_state: str | None = None  # the WhatsApp channel's own word for its state
 
 
-# WhatsApp channel states (its ``state`` property) in which the session is not usable.
-LOGGED_OUT_STATES = frozenset({"logged_out", "not_linked", "banned", "outdated"})
-
-
-def channel_connected(channel: object) -> bool:
-    """A channel's optional ``connected`` (see channels.base.Supervised): a bool, or an
-    event that is set while connected. A channel without one counts as connected."""
-    connected = getattr(channel, "connected", None)
-    if connected is None:
-        return True
-    is_set = getattr(connected, "is_set", None)
-    return bool(is_set()) if callable(is_set) else bool(connected)
-
-
-def logged_in(channel: object) -> bool:
-    """A channel's ``logged_in`` when it has one, else read from its ``state``."""
-    explicit = getattr(channel, "logged_in", None)
-    if explicit is not None:
-        return bool(explicit)
-    return getattr(channel, "state", None) not in LOGGED_OUT_STATES
-
-
 async def read_snapshot(app: App) -> Snapshot:
-    channels = {name: channel_connected(c) for name, c in app.channels.items()}
-    whatsapp = app.channels.get("whatsapp")
-    session_ok = logged_in(whatsapp) if whatsapp is not None else None
-    state = getattr(whatsapp, "state", None)
+    channels = {name: c.connected for name, c in app.channels.items()}
+    whatsapp = app.channels.get(ChannelName.WHATSAPP)
+    session_ok = whatsapp.logged_in if whatsapp is not None else None
+    state = whatsapp.state if whatsapp is not None else None
     served = tuple(app.channels)
     now = app.clock.now()
 

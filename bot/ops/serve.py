@@ -20,7 +20,9 @@ from bot.config import Settings
 from bot.ops.health import HealthServer, channel_routes
 from bot.ops.metrics import Metrics, observe
 from bot.ops.shutdown import SendGate
+from bot.platforms import telegram_channel, whatsapp_channel
 from channels.base import Channel, ChannelUnavailable
+from conversations.domain import ChannelName
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +34,22 @@ def platform_channels(settings: Settings) -> list[Callable[[], Channel]]:
     if settings.telegram_token:
 
         def telegram() -> Channel:
-            from channels.telegram.channel import TelegramChannel
-
-            return TelegramChannel.from_settings(settings)
+            return telegram_channel(settings)
 
         factories.append(telegram)
     if settings.whatsapp:
 
         def whatsapp() -> Channel:
-            from channels.whatsapp.channel import WhatsAppChannel
-
-            return WhatsAppChannel.from_settings(settings)
+            return whatsapp_channel(settings)
 
         factories.append(whatsapp)
     return factories
 
 
 def describe(channel: Channel, settings: Settings) -> str:
-    if channel.name == "telegram":
+    if channel.name == ChannelName.TELEGRAM:
         return "Telegram (webhook)" if settings.telegram_webhook_url else "Telegram (long polling)"
-    if channel.name == "whatsapp":
+    if channel.name == ChannelName.WHATSAPP:
         return "WhatsApp (linked device; `taros whatsapp status` tells the connection)"
     return channel.name
 

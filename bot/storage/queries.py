@@ -10,6 +10,7 @@ import aiosqlite
 
 from bot.clock import from_db, to_db
 from conversations.desk.duplicates import OpenTicket
+from conversations.domain import PromptKind, Role, TicketStatus
 from conversations.guard import Block
 from conversations.messages import ChatKey
 from conversations.ports import Officer, Prompt, TicketDetail, TicketEvent
@@ -29,8 +30,8 @@ _DETAIL = (
 )
 
 
-def _officer(row: aiosqlite.Row) -> Officer:
-    return Officer(row[0], row[1], row[2], row[3], row[4], row[5])
+def officer_from_row(row: aiosqlite.Row) -> Officer:
+    return Officer(row[0], row[1], row[2], row[3], Role(row[4]), row[5])
 
 
 async def officer(conn: aiosqlite.Connection, channel: str, external_id: str) -> Officer | None:
@@ -38,11 +39,11 @@ async def officer(conn: aiosqlite.Connection, channel: str, external_id: str) ->
         _OFFICER + " AND channel = ? AND external_id = ?", (channel, external_id)
     ) as cursor:
         row = await cursor.fetchone()
-    return None if row is None else _officer(row)
+    return None if row is None else officer_from_row(row)
 
 
 async def officers(
-    conn: aiosqlite.Connection, units: tuple[str, ...], roles: tuple[str, ...]
+    conn: aiosqlite.Connection, units: tuple[str, ...], roles: tuple[Role, ...]
 ) -> list[Officer]:
     clauses: list[str] = []
     params: list[str] = []
@@ -54,7 +55,7 @@ async def officers(
         params += roles
     where = (" AND (" + " OR ".join(clauses) + ")") if clauses else ""
     async with conn.execute(_OFFICER + where + " ORDER BY id", params) as cursor:
-        return [_officer(row) for row in await cursor.fetchall()]
+        return [officer_from_row(row) for row in await cursor.fetchall()]
 
 
 def _detail(row: aiosqlite.Row, events: tuple[TicketEvent, ...] = ()) -> TicketDetail:
@@ -64,7 +65,7 @@ def _detail(row: aiosqlite.Row, events: tuple[TicketEvent, ...] = ()) -> TicketD
         category=row[2],
         unit=row[3],
         polsek=row[4],
-        status=row[5],
+        status=TicketStatus(row[5]),
         kecamatan_code=row[6],
         desa_code=row[7],
         address=row[8],
@@ -89,6 +90,10 @@ def _detail(row: aiosqlite.Row, events: tuple[TicketEvent, ...] = ()) -> TicketD
     )
 
 
+def _status(word: str | None) -> TicketStatus | None:
+    return None if word is None else TicketStatus(word)
+
+
 async def ticket_detail(conn: aiosqlite.Connection, number: str) -> TicketDetail | None:
     async with conn.execute(_DETAIL + " WHERE t.number = ?", (number,)) as cursor:
         row = await cursor.fetchone()
@@ -100,7 +105,7 @@ async def ticket_detail(conn: aiosqlite.Connection, number: str) -> TicketDetail
         (row[0],),
     ) as cursor:
         events = tuple(
-            TicketEvent(from_db(e[0]), e[1], e[2], e[3], e[4], e[5])
+            TicketEvent(from_db(e[0]), e[1], e[2], _status(e[3]), _status(e[4]), e[5])
             for e in await cursor.fetchall()
         )
     return _detail(row, events)
@@ -110,7 +115,7 @@ async def ticket_list(
     conn: aiosqlite.Connection,
     *,
     units: tuple[str, ...] | None,
-    status: str | None,
+    status: TicketStatus | None,
     overdue_at: datetime | None,
     offset: int,
     limit: int,
@@ -142,7 +147,9 @@ async def pending_prompt(conn: aiosqlite.Connection, key: ChatKey) -> Prompt | N
         (key.channel, key.chat_id),
     ) as cursor:
         row = await cursor.fetchone()
-    return None if row is None else Prompt(row[0], row[1], row[2], row[3], from_db(row[4]))
+    if row is None:
+        return None
+    return Prompt(PromptKind(row[0]), row[1], row[2], row[3], from_db(row[4]))
 
 
 async def strike_count(conn: aiosqlite.Connection, reporter_id: int) -> int:

@@ -22,6 +22,7 @@ from bot.storage import queries
 from bot.storage.database import Database
 from bot.storage.ticket_ops import apply_op
 from conversations.desk.duplicates import OpenTicket
+from conversations.domain import Role, TicketStatus
 from conversations.engine import StaleConversation
 from conversations.guard import Block
 from conversations.messages import ChatKey, Media, Option, Outbound
@@ -445,7 +446,7 @@ class SqliteStore:
         )
 
     async def officers(
-        self, *, units: tuple[str, ...] = (), roles: tuple[str, ...] = ()
+        self, *, units: tuple[str, ...] = (), roles: tuple[Role, ...] = ()
     ) -> list[Officer]:
         return await self.db.read(lambda conn: queries.officers(conn, units, roles), inline=True)
 
@@ -456,7 +457,7 @@ class SqliteStore:
         self,
         *,
         units: tuple[str, ...] | None,
-        status: str | None,
+        status: TicketStatus | None,
         overdue_at: datetime | None,
         offset: int,
         limit: int,
@@ -616,7 +617,7 @@ def _ticket_view(row: aiosqlite.Row) -> TicketView:
     return TicketView(
         number=row[0],
         category=row[1],
-        status=row[2],
+        status=TicketStatus(row[2]),
         kecamatan_code=row[3],
         desa_code=row[4],
         address=row[5],

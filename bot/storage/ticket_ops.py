@@ -10,6 +10,7 @@ import aiosqlite
 
 from bot.clock import to_db
 from bot.jobs.retention import erase_reporter
+from conversations.domain import TicketStatus
 from conversations.ports import (
     Assign,
     BlockReporter,
@@ -22,8 +23,6 @@ from conversations.ports import (
     TicketNote,
     TicketOp,
 )
-
-CLOSED = ("selesai", "ditolak")
 
 
 class StaleTicket(RuntimeError):
@@ -103,8 +102,8 @@ async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None
 
 
 async def _status_change(conn: aiosqlite.Connection, op: StatusChange, stamp: str) -> None:
-    closing = op.to_status in CLOSED
-    reopening = op.from_status in CLOSED and not closing
+    closing = not op.to_status.is_open
+    reopening = not op.from_status.is_open and not closing
     cursor = await conn.execute(
         "UPDATE tickets SET status = ?, updated_at = ?,"
         " first_response_at = CASE WHEN ? LIKE 'officer:%' THEN COALESCE(first_response_at, ?)"
@@ -135,8 +134,8 @@ async def _event(
     stamp: str,
     actor: str,
     kind: str,
-    from_status: str | None,
-    to_status: str | None,
+    from_status: TicketStatus | None,
+    to_status: TicketStatus | None,
     note: str | None,
 ) -> None:
     await conn.execute(

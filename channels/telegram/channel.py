@@ -24,7 +24,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -39,7 +39,14 @@ from telegram import (
 from telegram import error as tg
 from telegram.ext import Application, ApplicationBuilder
 
-from channels.base import ChannelUnavailable, InboundHandler, Permanent, Transient
+from channels.base import (
+    ChannelBase,
+    ChannelUnavailable,
+    HttpRoute,
+    InboundHandler,
+    Permanent,
+    Transient,
+)
 from channels.pacing import Pacer, Rate
 from channels.telegram.albums import AlbumBuffer
 from channels.telegram.chores import Chores
@@ -68,9 +75,6 @@ from channels.telegram.updates import (
 )
 from conversations.i18n import _, default_locale, use_locale
 from conversations.messages import FetchBytes, Inbound, Outbound
-
-if TYPE_CHECKING:
-    from bot.config import Settings
 
 __all__ = ["TelegramChannel", "TelegramOptions", "TelegramUnavailable", "Webhook"]
 
@@ -112,7 +116,7 @@ class TelegramOptions:
     download_timeout: float = 120.0
 
 
-class TelegramChannel:
+class TelegramChannel(ChannelBase):
     def __init__(
         self,
         token: str,
@@ -144,27 +148,6 @@ class TelegramChannel:
         self._poller: Poller | None = None
         self._poll_task: asyncio.Task[None] | None = None
         self._server: WebhookServer | None = None
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, options: TelegramOptions | None = None
-    ) -> TelegramChannel:
-        webhook = None
-        if settings.telegram_webhook_url:
-            host, _sep, port = settings.telegram_listen.rpartition(":")
-            webhook = Webhook(
-                url=settings.telegram_webhook_url,
-                host=host.strip("[]"),
-                port=int(port),
-                secret=settings.telegram_secret or secrets.token_urlsafe(32),
-                shared=bool(settings.http_listen),
-            )
-        return cls(
-            settings.telegram_token,
-            api_url=settings.telegram_api_url,
-            webhook=webhook,
-            options=options,
-        )
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -292,12 +275,10 @@ class TelegramChannel:
 
     @property
     def connected(self) -> bool:
-        """Started and receiving (see channels.base.Supervised)."""
+        """Started and receiving."""
         return self._app is not None and self._receiving
 
-    def http_routes(
-        self,
-    ) -> list[tuple[str, str, Callable[[web.Request], Awaitable[web.Response]]]]:
+    def http_routes(self) -> list[HttpRoute]:
         """The webhook, to be served by the application's HTTP server (``TAROS_HTTP``)."""
         if self.webhook is None or not self.webhook.shared:
             return []

@@ -32,10 +32,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from channels.base import ChannelUnavailable, InboundHandler, Permanent, RetryAfter, Transient
+from channels.base import (
+    ChannelBase,
+    InboundHandler,
+    Permanent,
+    RetryAfter,
+    Transient,
+)
 from channels.pacing import Pacer, Rate
 from channels.whatsapp.files import private_dir, write_state
 from channels.whatsapp.identity import CONTACTS, Contacts, jid_of
@@ -47,14 +53,13 @@ from channels.whatsapp.supervisor import Supervisor, SupervisorOptions, WorkerDo
 from channels.whatsapp.texts import alert_text, apology
 from conversations.messages import Outbound
 
-if TYPE_CHECKING:
-    from bot.config import Settings
-
 __all__ = ["WORKER", "WhatsAppChannel", "WhatsAppOptions"]
 
 log = logging.getLogger(__name__)
 
 AlertSink = Callable[[str], Awaitable[object]]
+# The channel's states (its ``state``) in which the session is not usable.
+LOGGED_OUT_STATES = frozenset({"logged_out", "not_linked", "banned", "outdated"})
 PER_CHAT = Rate(1.0, 1)  # at most one message a second to one chat
 OVERALL = Rate(0.5, 5)  # 30 a minute overall, bursts of 5: far from bulk sending
 
@@ -71,7 +76,7 @@ class WhatsAppOptions:
     supervisor: SupervisorOptions = field(default_factory=SupervisorOptions)
 
 
-class WhatsAppChannel:
+class WhatsAppChannel(ChannelBase):
     def __init__(
         self,
         data_dir: Path,
@@ -110,25 +115,6 @@ class WhatsAppChannel:
         self._partial: dict[Outbound, int] = {}
         self._alerted: dict[str, float] = {}
         self._state: dict[str, Any] = {"state": "stopped"}
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, options: WhatsAppOptions | None = None
-    ) -> WhatsAppChannel:
-        from bot.whatsapp_alerts import OutboxAlerts
-
-        options = options or WhatsAppOptions(
-            per_chat=Rate(1.0 / _setting(settings, "TAROS_WHATSAPP_CHAT_GAP", 1.0), 1),
-            overall=Rate(_setting(settings, "TAROS_WHATSAPP_PER_MINUTE", 30.0) / 60.0, 5),
-            worker=WorkerConfig(max_bytes=settings.max_evidence_bytes),
-        )
-        return cls(
-            settings.data_dir,
-            options=options,
-            alerts=OutboxAlerts(settings),
-            locale=settings.locale,
-            tz=settings.tz,
-        )
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -169,8 +155,12 @@ class WhatsAppChannel:
         return self._supervisor.pid
 
     @property
-    def connected(self) -> asyncio.Event:
-        return self._supervisor.connected
+    def connected(self) -> bool:
+        return self._supervisor.connected.is_set()
+
+    @property
+    def logged_in(self) -> bool:
+        return self.state not in LOGGED_OUT_STATES
 
     # --- sending -----------------------------------------------------------------------------
 
@@ -348,15 +338,3 @@ def _discard(received: Received) -> None:
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
 
-
-def _setting(settings: Settings, name: str, default: float) -> float:
-    raw = settings.extra.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise ChannelUnavailable(f"{name}={raw!r} must be a number greater than zero")
-    return value

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from conversations.categories import Categories
 from conversations.desk import texts as officer_text
 from conversations.desk.routing import normalise_unit
+from conversations.domain import PromptKind, TicketStatus
 from conversations.formatting import format_moment
 from conversations.i18n import _, current_locale, ngettext, use_locale
 from conversations.intake import prompts
@@ -38,33 +39,34 @@ from conversations.understanding.places import Gazetteer
 PRANK = frozenset({"iseng", "prank", "palsu", "bohong", "hoax", "hoaks"})
 PAGE_SIZE = 10
 MAX_RELAY = 2000
-ORDER = {"baru": 0, "diverifikasi": 1, "diproses": 2, "selesai": 3}
-STATUS_ALIASES = {
-    "diverifikasi": "diverifikasi",
-    "verifikasi": "diverifikasi",
-    "verif": "diverifikasi",
-    "cek": "diverifikasi",
-    "dicek": "diverifikasi",
-    "valid": "diverifikasi",
-    "verified": "diverifikasi",
-    "diproses": "diproses",
-    "proses": "diproses",
-    "tangani": "diproses",
-    "ditangani": "diproses",
-    "process": "diproses",
-    "progress": "diproses",
-    "selesai": "selesai",
-    "beres": "selesai",
-    "tuntas": "selesai",
-    "done": "selesai",
-    "resolved": "selesai",
-    "tutup": "selesai",
-    "ditolak": "ditolak",
-    "tolak": "ditolak",
-    "reject": "ditolak",
-    "rejected": "ditolak",
-    "invalid": "ditolak",
+STATUS_ALIASES: dict[str, TicketStatus] = {
+    "diverifikasi": TicketStatus.VERIFIED,
+    "verifikasi": TicketStatus.VERIFIED,
+    "verif": TicketStatus.VERIFIED,
+    "cek": TicketStatus.VERIFIED,
+    "dicek": TicketStatus.VERIFIED,
+    "valid": TicketStatus.VERIFIED,
+    "verified": TicketStatus.VERIFIED,
+    "diproses": TicketStatus.IN_PROGRESS,
+    "proses": TicketStatus.IN_PROGRESS,
+    "tangani": TicketStatus.IN_PROGRESS,
+    "ditangani": TicketStatus.IN_PROGRESS,
+    "process": TicketStatus.IN_PROGRESS,
+    "progress": TicketStatus.IN_PROGRESS,
+    "selesai": TicketStatus.RESOLVED,
+    "beres": TicketStatus.RESOLVED,
+    "tuntas": TicketStatus.RESOLVED,
+    "done": TicketStatus.RESOLVED,
+    "resolved": TicketStatus.RESOLVED,
+    "tutup": TicketStatus.RESOLVED,
+    "ditolak": TicketStatus.REJECTED,
+    "tolak": TicketStatus.REJECTED,
+    "reject": TicketStatus.REJECTED,
+    "rejected": TicketStatus.REJECTED,
+    "invalid": TicketStatus.REJECTED,
 }
+# /daftar also lists the reports nobody has touched yet
+LISTED_STATUSES = {**STATUS_ALIASES, "baru": TicketStatus.NEW}
 COMMANDS = {
     "status": "status",
     "cek": "status",
@@ -181,7 +183,7 @@ class OfficerDesk:
             _("/daftar [status|unit|terlambat] [page] - the open reports"),
             _("/bukti NUMBER - the evidence files"),
         ]
-        if work.officer.role in ("kapolres", "admin"):
+        if work.officer.role.sees_every_unit:
             lines.append(_("/digest - the summary of the last day"))
         lines.append(_("/mulai - write a report as a citizen"))
         work.say("\n".join(lines))
@@ -227,13 +229,17 @@ class OfficerDesk:
                 % {"number": ticket.number, "status": prompts.status_label(ticket.status)}
             )
             return
-        if target != "ditolak" and ORDER[target] <= ORDER[ticket.status]:
+        if target is not TicketStatus.REJECTED and target.step <= ticket.status.step:
             work.say(
                 _("Report %(number)s is already %(status)s.")
                 % {"number": ticket.number, "status": prompts.status_label(ticket.status)}
             )
             return
-        prank = target == "ditolak" and bool(note) and normalise(note or "").split()[0] in PRANK
+        prank = (
+            target is TicketStatus.REJECTED
+            and bool(note)
+            and normalise(note or "").split()[0] in PRANK
+        )
         work.changes.ops.append(
             StatusChange(ticket.id, ticket.status, target, work.officer.actor, note)
         )
@@ -277,7 +283,7 @@ class OfficerDesk:
             work.reporter(ticket, prompts.blocked_notice(until, limits.tz), [])
 
     def _tell_reporter_status(
-        self, work: _Work, ticket: TicketDetail, status: str, note: str | None
+        self, work: _Work, ticket: TicketDetail, status: TicketStatus, note: str | None
     ) -> None:
         with use_locale(ticket.locale):
             lines = [
@@ -287,13 +293,15 @@ class OfficerDesk:
             if note:
                 lines.append(_("Officer's note: %(note)s") % {"note": note})
             options: list[Option] = []
-            if status == "selesai":
+            if status is TicketStatus.RESOLVED:
                 lines.append(_("Has your problem been handled?"))
                 options = [
                     Option("closing:yes", _("Yes, handled")),
                     Option("closing:no", _("Not yet")),
                 ]
-                work.changes.ops.append(SetPrompt(_reporter_key(ticket), "closing", ticket.id))
+                work.changes.ops.append(
+                    SetPrompt(_reporter_key(ticket), PromptKind.CLOSING, ticket.id)
+                )
             work.reporter(ticket, "\n".join(lines), options)
 
     async def _assign(self, work: _Work, args: str) -> None:
@@ -362,7 +370,7 @@ class OfficerDesk:
             work.reporter(ticket, text, [])
         work.changes.ops += [
             TicketNote(ticket.id, work.officer.actor, "relay_out", message, first_response=True),
-            SetPrompt(_reporter_key(ticket), "relay", ticket.id, work.officer.id),
+            SetPrompt(_reporter_key(ticket), PromptKind.RELAY, ticket.id, work.officer.id),
         ]
         work.say(
             _("Sent to %(who)s.")
@@ -372,7 +380,7 @@ class OfficerDesk:
     async def _list(self, work: _Work, args: str) -> None:
         words = normalise(args).split()
         page = 1
-        status: str | None = None
+        status: TicketStatus | None = None
         unit: str | None = None
         overdue = False
         for word in words:
@@ -380,15 +388,15 @@ class OfficerDesk:
                 page = max(1, min(int(word), 10_000))
             elif word in ("terlambat", "overdue", "telat"):
                 overdue = True
-            elif word in STATUS_ALIASES or word == "baru":
-                status = STATUS_ALIASES.get(word, word)
+            elif word in LISTED_STATUSES:
+                status = LISTED_STATUSES[word]
             elif normalise_unit(word) is not None:
                 unit = normalise_unit(word)
             else:
                 work.say(_("Use /daftar [status|unit|terlambat] [page], e.g. /daftar proses 2"))
                 return
         units: tuple[str, ...] | None
-        if work.officer.role in ("kapolres", "admin"):
+        if work.officer.role.sees_every_unit:
             units = (unit,) if unit else None
         else:
             own = work.officer.unit or ""
@@ -447,7 +455,7 @@ class OfficerDesk:
             )
 
     async def _digest(self, work: _Work, _args: str) -> None:
-        if work.officer.role not in ("kapolres", "admin"):
+        if not work.officer.role.sees_every_unit:
             work.say(_("Only the Kapolres and admins can ask for the digest."))
             return
         if self.digest is None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from conversations.commands import Command, parse_ticket_number
+from conversations.domain import TicketStatus
 from conversations.formatting import format_moment
 from conversations.i18n import LOCALES, _, current_locale, use_locale
 from conversations.intake import prompts
@@ -84,7 +85,7 @@ class CitizenCommands(IntakeBase):
             _("Received: %(when)s") % {"when": format_moment(ticket.created_at, tz)},
             _("Last update: %(when)s") % {"when": format_moment(ticket.updated_at, tz)},
         ]
-        if ticket.status in ("baru", "diverifikasi"):
+        if ticket.status in (TicketStatus.NEW, TicketStatus.VERIFIED):
             lines.append(
                 _("Response due by: %(when)s") % {"when": format_moment(ticket.due_at, tz)}
             )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from conversations.desk.texts import reporter
+from conversations.domain import PromptKind, TicketStatus
 from conversations.i18n import _, current_locale, use_locale
 from conversations.intake.vocabulary import NO_WORDS, YES_WORDS
 from conversations.messages import Inbound, Outbound
@@ -50,7 +51,7 @@ class FollowUp:
         if turn.now - prompt.created_at > self.lifetime:
             changes.ops.append(ClearPrompt(msg.key))
             return False
-        if prompt.kind == "closing":
+        if prompt.kind is PromptKind.CLOSING:
             return await self._closing(turn, msg, changes, prompt)
         return await self._relay_reply(turn, msg, changes, prompt)
 
@@ -70,14 +71,14 @@ class FollowUp:
             )
             return True
         ticket = await self.store.ticket_detail(prompt.ticket_number)
-        if ticket is None or ticket.status != "selesai":
+        if ticket is None or ticket.status is not TicketStatus.RESOLVED:
             turn.say(_("Thank you, your answer was recorded."))
             return True
         changes.ops.append(
             StatusChange(
                 ticket.id,
-                "selesai",
-                "diproses",
+                TicketStatus.RESOLVED,
+                TicketStatus.IN_PROGRESS,
                 "reporter",
                 _("reporter says the problem is not handled yet"),
             )

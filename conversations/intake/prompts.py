@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from conversations.categories import Categories
+from conversations.domain import TicketStatus
 from conversations.formatting import format_moment, format_span
 from conversations.i18n import _, current_locale, ngettext, pgettext
 from conversations.messages import Option
@@ -259,15 +260,15 @@ def summary_text(draft: Draft, categories: Categories, gazetteer: Gazetteer, tz:
     return "\n".join(lines)
 
 
-def status_label(status: str) -> str:
+def status_label(status: TicketStatus) -> str:
     labels = {
-        "baru": pgettext("ticket status", "new"),
-        "diverifikasi": pgettext("ticket status", "verified"),
-        "diproses": pgettext("ticket status", "in progress"),
-        "selesai": pgettext("ticket status", "resolved"),
-        "ditolak": pgettext("ticket status", "rejected"),
+        TicketStatus.NEW: pgettext("ticket status", "new"),
+        TicketStatus.VERIFIED: pgettext("ticket status", "verified"),
+        TicketStatus.IN_PROGRESS: pgettext("ticket status", "in progress"),
+        TicketStatus.RESOLVED: pgettext("ticket status", "resolved"),
+        TicketStatus.REJECTED: pgettext("ticket status", "rejected"),
     }
-    return labels.get(status, status)
+    return labels[status]
 
 
 def invalid_example(step_name: str) -> str:

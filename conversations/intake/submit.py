@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from conversations.desk import texts as officer_text
 from conversations.desk.duplicates import WITHIN, find_similar
 from conversations.desk.routing import Route, route
+from conversations.domain import Role, TicketStatus
 from conversations.formatting import format_moment
 from conversations.i18n import _, current_locale, use_locale
 from conversations.intake import prompts
@@ -51,7 +52,7 @@ class Submission(IntakeBase):
             duplicate_of=similar.id if similar else None,
         )
         recipients = await self.store.officers(
-            units=way.units, roles=("kapolres",) if draft.urgent else ()
+            units=way.units, roles=(Role.KAPOLRES,) if draft.urgent else ()
         )
         key, tz, sla, now = conv.key, self.settings.tz, self.settings.sla_hours, turn.now
         masked = masked_identity(msg.channel, msg.sender_id)
@@ -108,7 +109,7 @@ def draft_detail(
         category=draft.category or "lainnya",
         unit=way.unit,
         polsek=way.polsek,
-        status="baru",
+        status=TicketStatus.NEW,
         kecamatan_code=draft.kecamatan_code,
         desa_code=draft.desa_code,
         address=draft.address,
