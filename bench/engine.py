@@ -46,6 +46,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.ops.process import configure_process
+
 CHANNEL = "bench"
 CATEGORIES = (
     "uang_palsu",
@@ -764,6 +766,7 @@ def report(results: list[SizeResult], args: argparse.Namespace) -> tuple[str, bo
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()  # as the taros command does at start
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=3000, help="intakes per size")
     parser.add_argument("--concurrency", type=int, default=1000, help="citizens at once")

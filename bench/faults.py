@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot.ops.process import configure_process
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -133,6 +135,7 @@ async def run(citizens: int, error_rate: float, latency: float, data_dir: Path) 
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()  # as the taros command does at start
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--citizens", type=int, default=200)
     parser.add_argument("--error-rate", type=float, default=0.05)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.engine import inbound, intake_steps
+from bot.ops.process import configure_process
 
 FLOOD_RATE = 30.0  # messages per second
 TARGET = 1.20
@@ -167,6 +168,7 @@ def _warm(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()  # as the taros command does at start
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--citizens", type=int, default=300, help="citizens reporting at once")
     parser.add_argument("--think", type=float, default=1.0, help="mean pause before a message")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bot.app import App
 from bot.config import Settings
+from bot.ops.process import configure_process
 from channels.recording import RecordingChannel, file_attachment
 from conversations.engine import Handled
 from conversations.messages import AttachmentKind, Inbound, InboundKind, Location
@@ -182,6 +183,7 @@ async def fuzz(messages: int, chats: int, seed: int, data_dir: Path) -> Counter[
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()  # as the taros command does at start
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--chats", type=int, default=300)

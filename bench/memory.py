@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench.engine import CHANNEL, InstantChannel, _rss, inbound, intake_steps
+from bot.ops.process import configure_process
 
 OPEN_STEPS = 5  # greeting, category, place, story, photo: the draft waits for more evidence
 LIMIT_MB = 150.0
@@ -80,6 +81,7 @@ async def hold_drafts(data_dir: Path, drafts: int, concurrency: int) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()  # as the taros command does at start
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--drafts", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=500, help="citizens at once")

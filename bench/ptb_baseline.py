@@ -24,6 +24,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from bot.ops.process import configure_process
+
 CATEGORY, LOCATION, STORY, EVIDENCE, SUMMARY = range(5)
 
 CATEGORIES = (
@@ -231,6 +233,7 @@ def serve(url: str, token: str, work: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()  # as the taros command does at start
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--serve", metavar="URL", help="run the bot against this Bot API")
     parser.add_argument("--token")

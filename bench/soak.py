@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.ops.process import configure_process
+
 SCRIPT = [
     "halo",
     "1",
@@ -236,6 +238,7 @@ def report(result: Result) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()  # as the taros command does at start
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--kills", type=int, default=50)

@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.ops.process import configure_process
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -386,6 +388,7 @@ def table(runs: list[BotRun]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()  # as the taros command does at start
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--citizens", type=int, default=500)
     parser.add_argument("--only", choices=("taros", "baseline"), help="run one bot only (no ratio)")

@@ -10,7 +10,6 @@ message is handled anew); a crash after it loses nothing either (the outbox is d
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -29,13 +28,6 @@ from conversations.ports import BlockReporter, CommitOutcome, CommitResult, Stor
 from conversations.state import Conversation
 
 log = logging.getLogger(__name__)
-
-GC_YOUNG_THRESHOLD = 10_000
-"""Every message allocates many short-lived objects (Inbound, Outbound, Changes, futures,
-rows). At CPython's default generation-0 threshold (700) the collector runs every few
-messages and, with the large static data loaded at start (gazetteer, catalogs), its older
-generations are costly: the engine raises the threshold for the process (bench/README.md:
-about a third more messages a second). Cycles are still collected; never lowered."""
 
 
 class Clock(Protocol):
@@ -90,9 +82,6 @@ class Engine:
         self._workers: set[asyncio.Task[None]] = set()
         self.processed = 0
         self.failed = 0
-        young, *older = gc.get_threshold()
-        if 0 < young < GC_YOUNG_THRESHOLD:
-            gc.set_threshold(GC_YOUNG_THRESHOLD, *older)
         # Told of every handled item and what became of it (metrics, the message log); it
         # must not raise or block. Set by the wiring (bot.ops.metrics.observe).
         self.observer: Callable[[_Item, Handled | CommitResult | None], None] | None = None

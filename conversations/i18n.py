@@ -25,6 +25,9 @@ DEFAULT_LOCALE = "id"
 LOCALES = ("id", "en", "su")
 
 _current: ContextVar[str | None] = ContextVar("taros_locale", default=None)
+# The language of a user who has not chosen one (TAROS_LOCALE): configuration, set by the
+# application when it opens, inherited by every task it starts afterwards.
+_default: ContextVar[str] = ContextVar("taros_default_locale", default=DEFAULT_LOCALE)
 
 
 class CatalogMissing(RuntimeError):
@@ -61,13 +64,13 @@ def _translated(string: str | tuple[str, ...] | None) -> bool:
 
 
 def current_locale() -> str:
-    return _current.get() or _default[0]
+    return _current.get() or _default.get()
 
 
 @contextmanager
 def use_locale(locale: str | None) -> Iterator[str]:
     """Speak ``locale`` (or the default) inside the block."""
-    chosen = locale if locale in LOCALES else _default[0]
+    chosen = locale if locale in LOCALES else _default.get()
     token = _current.set(chosen)
     try:
         yield chosen
@@ -75,17 +78,15 @@ def use_locale(locale: str | None) -> Iterator[str]:
         _current.reset(token)
 
 
-_default = [DEFAULT_LOCALE]  # configuration, not per-user state: TAROS_LOCALE
-
 
 def set_default_locale(locale: str) -> None:
     """The language used when a user has not chosen one (``TAROS_LOCALE``)."""
     translations(locale)  # fail fast when its catalog is missing
-    _default[0] = locale
+    _default.set(locale)
 
 
 def default_locale() -> str:
-    return _default[0]
+    return _default.get()
 
 
 def gettext(message: str) -> str:

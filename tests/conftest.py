@@ -9,6 +9,9 @@ from hypothesis import settings as hypothesis_settings
 from support import Harness, running
 
 from bot.config import Settings
+from bot.ops.process import configure_process
+
+configure_process()  # as the taros command does at start
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from telegram import Update
 from telegram import error as tg
 
 from bot.config import ConfigError, Settings
+from bot.ops.logs import Redact
 from bot.platforms import telegram_channel
 from channels.base import Permanent, RetryAfter, Transient
 from channels.pacing import Pacer, Rate
@@ -22,7 +23,6 @@ from channels.telegram.albums import AlbumBuffer
 from channels.telegram.inbound import FromGroup, Ignore, Press, Private, classify
 from channels.telegram.keyboards import KeyboardLedger, OptionCodec, keyboard
 from channels.telegram.outbound import delivery_error, plan, split_text
-from channels.telegram.redaction import RedactToken
 from channels.telegram.updates import UpdateTracker
 from conversations.messages import (
     AttachmentKind,
@@ -341,7 +341,7 @@ def test_webhook_settings_are_validated(tmp_path: Path) -> None:
 
 def test_the_redaction_filter_hides_the_token_in_messages_and_tracebacks() -> None:
     token = "999:SECRET-token"
-    redact = RedactToken(token)
+    redact = Redact([token])  # what the logging setup installs
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "POST %s", (f"/bot{token}/x",), None)
     assert redact.filter(record) and record.getMessage() == "POST /bot<token>/x"
     try:

@@ -16,6 +16,7 @@ from bot.config import LOG_FORMATS, LOG_LEVELS, ConfigError, Settings
 from bot.identity import parse_channel_id
 from bot.ops.checks import check_configuration
 from bot.ops.logs import setup_logging
+from bot.ops.process import configure_process
 from bot.ops.serve import platform_channels, serve
 from channels.console import ConsoleChannel
 
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    configure_process()
     _setup_logging(os.environ)
     try:
         settings = Settings.from_env()

@@ -64,7 +64,6 @@ from channels.telegram.outbound import (
     delivery_error,
     plan,
 )
-from channels.telegram.redaction import guard_logs
 from channels.telegram.texts import MENU_LANGUAGES, command_menu, group_notice
 from channels.telegram.updates import (
     SECRET_HEADER,
@@ -154,7 +153,6 @@ class TelegramChannel(ChannelBase):
     async def start(self, on_inbound: InboundHandler) -> None:
         if self._app is not None:
             return
-        guard_logs(self._token)
         self._on_inbound = on_inbound
         app = self._build()
         try:

@@ -7,17 +7,12 @@ the question.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from telegram import error as tg
 
 from channels.base import DeliveryError, Permanent, RetryAfter, Transient
 from conversations.messages import Media, Outbound
-
-# Opt in to python-telegram-bot's time periods as ``timedelta`` (its v23 behaviour), so that
-# reading ``RetryAfter.retry_after`` raises no deprecation warning. Read when used, not at import.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 __all__ = ["Part", "delivery_error", "plan", "retry_seconds", "split_text"]
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hmac
 import json
 import logging
 import socket
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -182,7 +183,7 @@ def _pause(exc: Exception, failures: int) -> float:
     return backoff
 
 
-Accept = Callable[[dict[str, Any]], Awaitable[bool]]
+Accept = Callable[[dict[str, Any]], Coroutine[Any, Any, bool]]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -229,6 +230,9 @@ class WebhookServer:
         server_class = _Server6 if ":" in host else _Server
         self._server = server_class((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
+        # The application's context (its default language, ...), in which each update is
+        # handled: a connection's thread has a context of its own, empty.
+        self._context = contextvars.copy_context()
 
     @property
     def port(self) -> int:
@@ -252,12 +256,15 @@ class WebhookServer:
             return 404
         return refuse_secret(secret, self.secret)
 
+    async def _accept_in_context(self, data: dict[str, Any]) -> bool:
+        return await asyncio.create_task(self.accept(data), context=self._context.copy())
+
     def handle(self, body: bytes) -> int:
         """The HTTP status for one update (runs in the connection's thread)."""
         data = read_update(body)
         if data is None:
             return 400
-        future = asyncio.run_coroutine_threadsafe(self.accept(data), self.loop)
+        future = asyncio.run_coroutine_threadsafe(self._accept_in_context(data), self.loop)
         try:
             handled = future.result(self.answer_within)
         except TimeoutError:

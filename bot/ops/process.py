@@ -1,0 +1,24 @@
+"""Process-wide settings, made once by whoever starts the process (the ``taros`` command, a
+benchmark, the test session), never as a side effect of importing or constructing a part."""
+
+from __future__ import annotations
+
+import gc
+import os
+
+GC_YOUNG_THRESHOLD = 10_000
+"""Every message allocates many short-lived objects (Inbound, Outbound, Changes, futures,
+rows). At CPython's default generation-0 threshold (700) the collector runs every few
+messages and, with the large static data loaded at start (gazetteer, catalogs), its older
+generations are costly: raising the threshold gives about a third more messages a second
+(bench/README.md). Cycles are still collected; never lowered."""
+
+
+def configure_process() -> None:
+    """The garbage collector's young threshold, and python-telegram-bot's time periods as
+    ``timedelta`` (its v23 behaviour, so reading ``RetryAfter.retry_after`` warns of nothing;
+    the library reads the variable when it builds such an error)."""
+    young, *older = gc.get_threshold()
+    if 0 < young < GC_YOUNG_THRESHOLD:
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *older)
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
