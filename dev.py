@@ -64,6 +64,9 @@ def main(argv: list[str]) -> int:
         )
         if lint.returncode != 0:
             return lint.returncode
+        types = subprocess.run([str(PYTHON), "-m", "mypy"])  # what pyproject.toml says
+        if types.returncode != 0:
+            return types.returncode
         return subprocess.run([str(PYTHON), "-m", "pytest", *rest]).returncode
     taros = str(BIN / "taros")
     args = rest if command == "taros" else [command, *rest]

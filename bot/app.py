@@ -26,7 +26,8 @@ from conversations.desk.commands import DeskSettings, OfficerDesk
 from conversations.engine import Engine
 from conversations.guard import BlockList, RateLimiter
 from conversations.i18n import set_default_locale
-from conversations.intake.dialogue import Intake, IntakeSettings
+from conversations.intake.base import IntakeSettings
+from conversations.intake.dialogue import Intake
 from conversations.intake.prefill import Understander
 from conversations.understanding.places import Gazetteer
 from conversations.understanding.understander import Understander as FreeTextUnderstander
@@ -84,7 +85,9 @@ class App:
                 tickets_per_day=settings.tickets_per_day,
             ),
             understander=(
-                FreeTextUnderstander(settings.tz) if understander is Default else understander
+                FreeTextUnderstander(settings.tz)
+                if isinstance(understander, type)
+                else understander
             ),
         )
         channels: dict[str, Channel] = {}

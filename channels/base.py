@@ -19,6 +19,7 @@ the platform ended it from the other side), its ``state`` in its own word, and t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from conversations.messages import Inbound, Option, Outbound
@@ -29,6 +30,14 @@ if TYPE_CHECKING:
 InboundHandler = Callable[[Inbound], Awaitable[object]]
 HttpHandler = Callable[["web.Request"], Awaitable["web.StreamResponse"]]
 HttpRoute = tuple[str, str, HttpHandler]  # method, path, handler
+
+
+@dataclass(frozen=True, slots=True)
+class Ignore:
+    """A platform update that is nothing for the engine (a reaction, a service message, a
+    status broadcast), and why, for the debug log."""
+
+    reason: str
 
 
 class ChannelUnavailable(RuntimeError):

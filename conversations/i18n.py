@@ -57,7 +57,7 @@ def translations(locale: str) -> _gettext.NullTranslations:
     return result
 
 
-def _translated(string: str | tuple[str, ...] | None) -> bool:
+def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
     if isinstance(string, tuple | list):
         return all(string)
     return bool(string)

@@ -54,7 +54,7 @@ class EvidenceFiles:
                 " ORDER BY id",
                 (ticket_id,),
             ) as cursor:
-                return [tuple(row) for row in await cursor.fetchall()]  # type: ignore[misc]
+                return [tuple(row) for row in await cursor.fetchall()]
 
         rows = await self.db.read(job)
         return [await asyncio.to_thread(self._officer_copy, *row) for row in rows]

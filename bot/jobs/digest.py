@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -149,7 +149,7 @@ async def _daily(
 
 
 async def _rows(
-    conn: aiosqlite.Connection, sql: str, params: dict[str, object]
+    conn: aiosqlite.Connection, sql: str, params: Mapping[str, object]
 ) -> list[aiosqlite.Row]:
     async with conn.execute(sql, params) as cursor:
         return list(await cursor.fetchall())

@@ -56,6 +56,7 @@ def _draw(data: ChartData) -> bytes:
     from matplotlib import colormaps
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(8, 4.5), dpi=100)
     FigureCanvasAgg(figure)
@@ -79,7 +80,7 @@ def _draw(data: ChartData) -> bytes:
     axes.set_xticks(list(positions), list(data.days), fontsize=9)
     axes.set_xlim(-0.6, len(data.days) - 0.4)
     axes.set_title(data.title, fontsize=11)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
     axes.set_ylim(0, max(max(bottoms, default=0), 1) * 1.15)
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", alpha=0.3)

@@ -161,7 +161,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(_fields(record), ensure_ascii=False, default=str)
 
 
-class _TarosHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _TarosHandler(logging.StreamHandler[TextIO]):
     """The handler setup_logging installs (found again when it is called twice). Without a
     stream of its own it writes to whatever ``sys.stderr`` is at the time."""
 
@@ -169,7 +169,7 @@ class _TarosHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self._fixed = stream
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return self._fixed if self._fixed is not None else sys.stderr
 
@@ -213,6 +213,6 @@ def message_line(direction: str, channel: str, status: str, **fields: object) ->
     """One line for one message: ``direction`` (inbound/outbound), its channel and what
     happened, plus ids such as the ticket number and the outbox row. Never the text, the
     chat or the sender."""
-    extra = {"direction": direction, "channel": channel, "status": status}
+    extra: dict[str, object] = {"direction": direction, "channel": channel, "status": status}
     extra.update({k: v for k, v in fields.items() if v is not None})
     _messages.info("%s message %s", direction, status, extra=extra)

@@ -34,7 +34,7 @@ class SendGate:
         """Put the gate in front of each channel's ``send`` (the instance's attribute)."""
         for channel in channels:
             try:
-                channel.send = self._wrap(channel.send)  # type: ignore[method-assign]
+                channel.send = self._wrap(channel.send)  # type: ignore[method-assign,assignment]
             except AttributeError:  # a channel with __slots__: stops as before
                 log.debug("channel %s cannot be gated", channel.name)
 

@@ -340,7 +340,7 @@ class Database:
                         end += 1
                     segment = [r for r in batch[index:end] if r.write or not r.future.cancelled()]
                     index = end
-                    run = await self._conn._execute(
+                    run = await self._conn._execute(  # type: ignore[no-untyped-call]
                         self._run_inline, segment, in_transaction, end == len(batch)
                     )
                     in_transaction = run.in_transaction

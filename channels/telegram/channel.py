@@ -47,6 +47,7 @@ from channels.base import (
     Permanent,
     Transient,
 )
+from channels.delivery import PartialSends
 from channels.pacing import Pacer, Rate
 from channels.telegram.albums import AlbumBuffer
 from channels.telegram.chores import Chores
@@ -140,7 +141,7 @@ class TelegramChannel(ChannelBase):
         self._keyboards = KeyboardLedger()
         self._pacer = Pacer(self.options.overall, self.options.per_chat)
         self._albums = AlbumBuffer(self.options.album_wait, self._submit)
-        self._partial: dict[Outbound, int] = {}
+        self._partial: PartialSends[Part] = PartialSends()
         self._handling: set[asyncio.Future[object]] = set()
         self._chores = Chores(self._bot, self._pacer)
         self._inflight: dict[int, asyncio.Future[bool]] = {}
@@ -428,28 +429,23 @@ class TelegramChannel(ChannelBase):
             chat = int(outbound.chat_id)
         except ValueError:
             raise Permanent(f"not a telegram chat id: {outbound.chat_id!r}") from None
-        parts = plan(outbound)
-        for index in range(self._partial.get(outbound, 0), len(parts)):
-            part = parts[index]
+
+        async def send_part(part: Part) -> None:
             await self._pacer.wait(outbound.chat_id)
             try:
                 message = await self._send_part(bot, chat, part, outbound)
             except tg.TelegramError as exc:
-                error = delivery_error(exc)
-                if isinstance(error, Permanent):
-                    self._partial.pop(outbound, None)
-                raise error from None
+                raise delivery_error(exc) from None
             except OSError as exc:
-                self._partial.pop(outbound, None)
                 raise Permanent(f"media file unreadable: {exc}") from None
-            self._partial[outbound] = index + 1  # a retry does not repeat what was sent
             if part.keyboard:
                 previous = self._keyboards.shown(
                     outbound.chat_id, message.message_id, outbound.locale
                 )
                 if previous is not None:
                     self._chores.retire(outbound.chat_id, previous.message_id)
-        self._partial.pop(outbound, None)
+
+        await self._partial.send(outbound, plan(outbound), send_part)
 
     async def _send_part(self, bot: Bot, chat: int, part: Part, outbound: Outbound) -> Message:
         markup = keyboard(outbound.options, self._codec) if part.keyboard else None

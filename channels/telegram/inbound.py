@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from telegram import CallbackQuery, Chat, Message, Update
 
+from channels.base import Ignore
 from channels.telegram.keyboards import OptionCodec
 from conversations.messages import (
     Attachment,
@@ -67,11 +68,6 @@ _SERVICE = (
     "migrate_to_chat_id",
     "migrate_from_chat_id",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Ignore:
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +181,10 @@ def _attachment(message: Message, fetch_for: FetchFor) -> Attachment | None:
     if message.audio is not None:
         return make(AttachmentKind.AUDIO, message.audio, message.audio.mime_type, "audio/mpeg")
     if message.document is not None:
-        media = message.document
-        return make(AttachmentKind.DOCUMENT, media, media.mime_type, "application/octet-stream")
+        document = message.document
+        return make(
+            AttachmentKind.DOCUMENT, document, document.mime_type, "application/octet-stream"
+        )
     return None
 
 

@@ -42,6 +42,7 @@ from channels.base import (
     RetryAfter,
     Transient,
 )
+from channels.delivery import PartialSends
 from channels.pacing import Pacer, Rate
 from channels.whatsapp.files import private_dir, write_state
 from channels.whatsapp.identity import CONTACTS, Contacts, jid_of
@@ -112,7 +113,7 @@ class WhatsAppChannel(ChannelBase):
         self._receiving = False
         self._handling: set[asyncio.Future[object]] = set()
         self._chores: set[asyncio.Task[Any]] = set()
-        self._partial: dict[Outbound, int] = {}
+        self._partial: PartialSends[dict[str, Any]] = PartialSends()
         self._alerted: dict[str, float] = {}
         self._state: dict[str, Any] = {"state": "stopped"}
 
@@ -178,25 +179,22 @@ class WhatsAppChannel(ChannelBase):
                 "this number never wrote to TAROS on WhatsApp, and the bot writes only to people"
                 " who wrote first (an officer on WhatsApp sends it one message, e.g. /bantuan)"
             )
-        parts = plan(outbound)
-        for index in range(self._partial.get(outbound, 0), len(parts)):
+
+        async def send_part(part: dict[str, Any]) -> None:
             await self._until_connected()
             await self._pacer.wait(key)
             try:
                 result = await self._supervisor.request(
-                    {"op": "send", "to": key, **parts[index]}, self.options.send_timeout
+                    {"op": "send", "to": key, **part}, self.options.send_timeout
                 )
             except WorkerDown:
                 raise RetryAfter(1.0, "whatsapp worker restarting") from None
             except TimeoutError:
                 raise Transient("whatsapp send timed out") from None
             if not result.get("ok"):
-                error = delivery_error(result)
-                if isinstance(error, Permanent):
-                    self._partial.pop(outbound, None)
-                raise error
-            self._partial[outbound] = index + 1  # a retry does not repeat what was sent
-        self._partial.pop(outbound, None)
+                raise delivery_error(result)
+
+        await self._partial.send(outbound, plan(outbound), send_part)
 
     async def _until_connected(self) -> None:
         """Wait for the connection; after ``hold`` the dispatcher keeps the row and retries

@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.base import Ignore
+
 __all__ = ["Ignore", "Incoming", "Media", "classify", "person_users"]
 
 USER_SERVERS = ("s.whatsapp.net", "lid")
@@ -49,11 +51,6 @@ _SERVICE = (
     "call",
     "deviceSentMessage",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Ignore:
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,7 @@ def _attachment(raw: object, data_dir: Path, files: list[Path]) -> Attachment | 
     if not isinstance(raw, dict):
         return None
     try:
-        kind = AttachmentKind(raw.get("kind"))
+        kind = AttachmentKind(str(raw.get("kind")))
     except ValueError:
         return None
     mime = raw.get("mime")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from channels.whatsapp.files import SESSION, linked_device
-from channels.whatsapp.protocol import WORKER, Exit, decode, parse_log_line
+from channels.whatsapp.protocol import WORKER, Exit, decode, parse_log_line, spawn_worker
 from channels.whatsapp.session import WorkerConfig
 
 __all__ = ["Outcome", "link", "logout", "pretty", "status"]
@@ -170,14 +170,7 @@ async def _run(
         json.dumps(config.to_dict(), separators=(",", ":")),
     ]
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-            limit=2 << 20,
-        )
+        proc = await spawn_worker(argv)
     except OSError as exc:
         on_event({"ev": "error", "message": f"cannot start the WhatsApp worker: {exc}"})
         return Exit.FAILED

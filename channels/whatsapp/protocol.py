@@ -12,9 +12,12 @@ the parent accepts nothing but such a name (:func:`inbox_file`).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ __all__ = [
     "inbox_file",
     "log_line",
     "parse_log_line",
+    "spawn_worker",
 ]
 
 WORKER = (sys.executable, "-m", "channels.whatsapp.worker")  # + DATA_DIR and options
@@ -35,6 +39,22 @@ INBOX = "whatsapp-inbox"  # folder of the data dir: attachments on their way to 
 LOG_MARK = "\x1f"  # starts a log record on the worker's stderr: MARK + [level, logger, text]
 MAX_LINE = 1 << 20  # a line longer than this is a protocol error
 _INBOX_NAME = re.compile(r"[0-9a-f]{32}")
+
+
+async def spawn_worker(argv: Sequence[str]) -> asyncio.subprocess.Process:
+    """Start the worker on this pipe: its stdin, stdout and stderr piped, lines up to twice
+    ``MAX_LINE``, unbuffered, in a session of its own (a Ctrl-C in the terminal reaches only
+    the parent, which stops the worker in order)."""
+    pipe = asyncio.subprocess.PIPE
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=pipe,
+        stdout=pipe,
+        stderr=pipe,
+        start_new_session=True,
+        limit=2 * MAX_LINE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 class Exit:

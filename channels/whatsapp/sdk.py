@@ -50,7 +50,7 @@ def load() -> Sdk:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     real_popen = os.popen
-    os.popen = _uname_popen(real_popen)  # type: ignore[assignment]
+    os.popen = _uname_popen(real_popen)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -52,7 +52,7 @@ class WorkerConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> WorkerConfig:
         known = {f.name: f.type for f in fields(cls)}
-        values = {}
+        values: dict[str, Any] = {}
         for name, value in raw.items():
             if name in known and isinstance(value, int | float) and value > 0:
                 values[name] = int(value) if known[name] == "int" else float(value)

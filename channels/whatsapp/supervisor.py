@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from channels.whatsapp.files import SESSION, linked_device
-from channels.whatsapp.protocol import Exit, decode, encode, parse_log_line
+from channels.whatsapp.protocol import Exit, decode, encode, parse_log_line, spawn_worker
 
 __all__ = ["Supervisor", "SupervisorOptions", "WorkerDown"]
 
@@ -202,15 +201,7 @@ class Supervisor:
         self._set_state("starting", notify=True)
         self._tail.clear()
         self._connected_since = None
-        proc = await asyncio.create_subprocess_exec(
-            *self.command,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-            limit=2 << 20,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        proc = await spawn_worker(self.command)
         self._proc = proc
         self.starts += 1
         log.info("whatsapp: worker started (pid %d)", proc.pid)

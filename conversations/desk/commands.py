@@ -222,7 +222,7 @@ class OfficerDesk:
                 % {"word": word[:30]}
             )
             return
-        note = note.strip()[:1000] or None
+        reason = note.strip()[:1000] or None
         if not ticket.is_open:
             work.say(
                 _("Report %(number)s is already closed (%(status)s).")
@@ -235,19 +235,16 @@ class OfficerDesk:
                 % {"number": ticket.number, "status": prompts.status_label(ticket.status)}
             )
             return
-        prank = (
-            target is TicketStatus.REJECTED
-            and bool(note)
-            and normalise(note or "").split()[0] in PRANK
-        )
+        first_word = (normalise(reason or "").split() or [""])[0]  # a note of "!!!" has none
+        prank = target is TicketStatus.REJECTED and first_word in PRANK
         work.changes.ops.append(
-            StatusChange(ticket.id, ticket.status, target, work.officer.actor, note)
+            StatusChange(ticket.id, ticket.status, target, work.officer.actor, reason)
         )
         work.say(
             _("Report %(number)s is now %(status)s.")
             % {"number": ticket.number, "status": prompts.status_label(target)}
         )
-        self._tell_reporter_status(work, ticket, target, note)
+        self._tell_reporter_status(work, ticket, target, reason)
         if prank:
             await self._strike(work, ticket)
 

@@ -4,6 +4,7 @@ skip, cancel)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from conversations.intake.follow_up import FollowUp
 from conversations.intake.prefill import Understander
 from conversations.intake.vocabulary import NO_WORDS, YES_WORDS
 from conversations.media import MediaSaver
-from conversations.messages import Inbound, InboundKind, Option, Outbound
+from conversations.messages import Inbound, InboundKind, Location, Option, Outbound
 from conversations.ports import NewTicket, Store, TicketRef
 from conversations.state import Conversation, Step
 from conversations.text import normalise
@@ -79,9 +80,10 @@ class Turn:
         self.say(text, options)
 
 
-class IntakeBase:
+class IntakeBase(ABC):
     """What every part of the intake shares: its collaborators and the moves between
-    questions. The parts are mixed into :class:`~conversations.intake.dialogue.Intake`."""
+    questions. The parts are mixed into :class:`~conversations.intake.dialogue.Intake`; a
+    move one part makes and another part defines is declared here."""
 
     store: Store
     media: MediaSaver
@@ -90,6 +92,33 @@ class IntakeBase:
     settings: IntakeSettings
     understander: Understander | None
     follow_up: FollowUp
+
+    # --- moves defined by one part, made by others ----------------------------------------
+
+    @abstractmethod
+    async def _start(self, turn: Turn, msg: Inbound | None) -> None:
+        """A new report: the greeting and what the first message already said
+        (:class:`~conversations.intake.first_message.FirstMessage`)."""
+
+    @abstractmethod
+    def _confirm_prefill_or_ask(self, turn: Turn) -> None:
+        """Confirm what the first message said, or ask the next question (FirstMessage)."""
+
+    @abstractmethod
+    def _ask_place_again(self, turn: Turn) -> None:
+        """Put the place question or its confirmation again
+        (:class:`~conversations.intake.place.PlaceAnswers`)."""
+
+    @abstractmethod
+    def _set_pin(self, turn: Turn, pin: Location) -> bool:
+        """Take a shared pin as the place; False when it is not usable (PlaceAnswers)."""
+
+    @abstractmethod
+    async def _absorb_extras(self, turn: Turn, msg: Inbound) -> None:
+        """Keep the files and pin that came with any answer
+        (:class:`~conversations.intake.evidence.EvidenceAnswers`)."""
+
+    # --- shared moves ---------------------------------------------------------------------
 
     def _ask_next(self, turn: Turn) -> None:
         """Ask for the first missing field, or show the summary when nothing is missing."""

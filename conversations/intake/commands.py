@@ -66,10 +66,11 @@ class CitizenCommands(IntakeBase):
         if number is None:
             turn.say(_("Please write the report number like this: /status GRT-2026-00001"))
             return
-        ticket = await self.store.ticket_for_reporter(number, msg.channel, msg.sender_id)
-        if ticket is None:
+        found = await self.store.ticket_for_reporter(number, msg.channel, msg.sender_id)
+        if found is None:
             turn.say(_("Report %(number)s was not found among your reports.") % {"number": number})
             return
+        ticket = found
         category = self.categories.get(ticket.category)
         place = prompts.place_label(self.gazetteer, ticket.kecamatan_code, ticket.desa_code)
         tz = self.settings.tz
