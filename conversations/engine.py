@@ -18,13 +18,13 @@ from enum import StrEnum
 from typing import Protocol
 
 from conversations.commands import parse_command
-from conversations.desk.commands import OfficerDesk
+from conversations.desk.commands import OfficerDesk, is_staff_command
 from conversations.guard import BlockList, RateLimiter, Verdict
 from conversations.i18n import _, current_locale, use_locale
 from conversations.intake import prompts
 from conversations.intake.dialogue import Intake
 from conversations.messages import ChatKey, Inbound, Outbound
-from conversations.ports import BlockReporter, CommitOutcome, CommitResult, Store, Timer
+from conversations.ports import BlockReporter, CommitOutcome, CommitResult, Officer, Store, Timer
 from conversations.state import Conversation
 
 log = logging.getLogger(__name__)
@@ -208,9 +208,7 @@ class Engine:
         if msg.attachments and await self.store.is_processed(msg.channel, msg.message_id):
             return None  # a redelivered file is not downloaded again
         conv = await self._conversation(msg)
-        officer = None
-        if self.desk is not None and conv.draft is None and not starts_report(msg):
-            officer = await self.store.officer(msg.channel, msg.sender_id)
+        officer = await self._staff(msg, conv)
         with use_locale(conv.locale):
             if officer is not None and self.desk is not None:
                 changes = await self.desk.on_inbound(officer, msg, now)
@@ -220,6 +218,19 @@ class Engine:
         if self.blocks is not None and any(isinstance(op, BlockReporter) for op in changes.ops):
             self.blocks.invalidate()
         return result
+
+    async def _staff(self, msg: Inbound, conv: Conversation) -> Officer | None:
+        """The registered officer behind ``msg`` when it is staff work: a staff command
+        (Telegram's ``/start`` opens the officer's help), also while the officer has a citizen
+        draft open (the draft is kept); or anything but ``/mulai`` when no draft is open."""
+        if self.desk is None:
+            return None
+        drafting = conv.draft is not None
+        if not is_staff_command(msg.text or "", drafting=drafting) and (
+            drafting or starts_report(msg)
+        ):
+            return None
+        return await self.store.officer(msg.channel, msg.sender_id)
 
     async def _process_timer(self, timer: Timer) -> CommitResult:
         now = self.clock.now()
@@ -264,7 +275,7 @@ class Engine:
 
 
 def starts_report(msg: Inbound) -> bool:
-    """An officer writing ``/mulai`` reports as a citizen; everything else is officer work."""
+    """An officer writing ``/mulai`` reports as a citizen."""
     command = parse_command(msg.text) if msg.text else None
     return command is not None and command.name == "mulai"
 

@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 
 from fake_bot_api import FakeBotApi
-from test_telegram import Served, bot, fake, report, say  # noqa: F401 - bot, fake: fixtures
+from test_telegram import (  # noqa: F401 - bot, fake: fixtures
+    CATEGORY_Q,
+    LOCATION_Q,
+    Served,
+    bot,
+    fake,
+    report,
+    say,
+)
 
 from bot.identity import ChannelId
 from bot.officers import add_officer
@@ -66,6 +74,48 @@ async def test_an_officer_works_a_report_to_the_end_on_telegram(
     await fake.wait_for(lambda: len(fake.calls_of("sendPhoto")) > seen_photos, what="chart")
     chart = fake.calls_of("sendPhoto")[-1]
     assert str(chart.params.get("chat_id")) == str(KAPOLRES)
+
+
+async def test_an_officer_who_opens_the_bot_with_start_gets_the_officer_interface(
+    bot: Served,  # noqa: F811 - the fixture imported above
+    fake: FakeBotApi,  # noqa: F811
+) -> None:
+    """Telegram begins every new chat with /start: a registered officer gets their help, and
+    their commands stay staff commands even while they write a report of their own."""
+    await add_officer(
+        bot.app.db,
+        ChannelId("telegram", str(OFFICER)),
+        name="Bripka Asep",
+        role="officer",
+        unit="SATRESKRIM",
+        now=bot.app.clock.now(),
+    )
+    number = await report(fake, CITIZEN)
+    await fake.reply(OFFICER, f"Laporan baru {number}")
+
+    help_text = await say(fake, OFFICER, "/start", "Perintah petugas")
+    assert "/status" in help_text and "/mulai" in help_text
+    assert CATEGORY_Q not in "\n".join(fake.bot_texts(OFFICER))  # no citizen draft was opened
+
+    details = await say(fake, OFFICER, f"/status {number}", f"Laporan {number}")
+    assert "Status: baru" in details
+
+    # The officer writes a report as a citizen, explicitly; staff commands still work.
+    await say(fake, OFFICER, "/mulai", CATEGORY_Q)
+    details = await say(fake, OFFICER, f"/status {number}", f"Laporan {number}")
+    assert "tidak ditemukan" not in details
+    await say(fake, OFFICER, f"/balas {number} Mohon kirim foto uangnya", "Terkirim ke")
+    await fake.reply(CITIZEN, "Mohon kirim foto uangnya")
+    await say(fake, OFFICER, "/bantuan", "Perintah petugas")
+    # ... and the officer's own draft is kept where it was (its menu was put away when they
+    # typed: they answer by typing).
+    await say(fake, OFFICER, "uang palsu", LOCATION_Q)
+    rows = await bot.query(
+        "SELECT COUNT(*) FROM tickets t JOIN identities i ON i.reporter_id = t.reporter_id"
+        " WHERE i.external_id = ?",
+        (str(OFFICER),),
+    )
+    assert rows == [(0,)]
 
 
 def test_taros_digest_send_delivers_over_telegram(tmp_path: Path) -> None:

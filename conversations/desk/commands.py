@@ -108,6 +108,26 @@ class EvidenceSource(Protocol):
         ...
 
 
+# Commands whose first argument is a report number.
+NUMBERED = frozenset({"status", "tugaskan", "balas", "bukti"})
+
+
+def is_staff_command(text: str, *, drafting: bool) -> bool:
+    """Whether a registered officer means ``text`` as a staff command. Always, when it is one
+    and no citizen draft of theirs is open; with a draft open (they are writing a report as a
+    citizen), a word without ``/`` counts only when it cannot be the report's words: a number
+    command naming a report number, or another command word alone."""
+    parsed = parse(text)
+    if parsed is None:
+        return False
+    if not drafting or text.lstrip().startswith("/"):
+        return True
+    name, args = parsed
+    if name in NUMBERED:
+        return split_number(args)[0] is not None
+    return not args
+
+
 def parse(text: str) -> tuple[str, str] | None:
     """``/status GRT-2026-00001 proses ok`` -> ("status", "GRT-2026-00001 proses ok"); the
     same words work without ``/`` (WhatsApp)."""

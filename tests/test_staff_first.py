@@ -1,0 +1,66 @@
+"""Staff first: a registered officer, Kapolres or admin always reaches the officer interface
+with a staff command — after Telegram's /start, and while they write a report of their own as
+a citizen (the draft is kept) — and a citizen report begins only with an explicit /mulai."""
+
+from __future__ import annotations
+
+import pytest
+from support import Harness, register, reported, texts
+
+from conversations.desk.commands import is_staff_command
+
+
+@pytest.mark.parametrize(
+    ("text", "drafting", "staff"),
+    [
+        ("/start", False, True),
+        ("/start", True, True),
+        ("/bantuan", True, True),
+        ("/status GRT-2026-00001", True, True),
+        ("status GRT-2026-00001", True, True),  # WhatsApp: the same words without /
+        ("status GRT-2026-00001 proses", False, True),
+        ("daftar", True, True),
+        ("daftar terlambat", False, True),
+        ("balas GRT-2026-00001 mohon kirim foto", True, True),
+        # a citizen report's own words, while the officer writes one
+        ("Status saya warga biasa, motor saya hilang kemarin", True, False),
+        ("bukti ada di hp saya", True, False),
+        ("daftar belanjaan saya dicuri", True, False),
+        ("/mulai", False, False),
+        ("halo pak", False, False),
+        ("", True, False),
+    ],
+)
+def test_what_counts_as_a_staff_command(text: str, drafting: bool, staff: bool) -> None:
+    assert is_staff_command(text, drafting=drafting) is staff
+
+
+async def test_an_officer_with_a_draft_open_still_works_tickets_in_plain_words(
+    bot: Harness,
+) -> None:
+    """As on WhatsApp or the console: words without "/"."""
+    number = await reported(bot)
+    await register(bot, "reskrim")
+    assert "Perintah petugas" in texts(await bot.send("start", chat="reskrim"))
+    assert "Laporan Anda tentang apa" in texts(await bot.send("/mulai", chat="reskrim"))
+
+    details = texts(await bot.send(f"status {number}", chat="reskrim"))
+    assert f"Laporan {number}" in details and "tidak ditemukan" not in details
+    changed = texts(await bot.send(f"status {number} proses tim berangkat", chat="reskrim"))
+    assert "diproses" in changed
+    assert "Perintah petugas" in texts(await bot.send("/bantuan", chat="reskrim"))
+
+    # The draft is kept: the officer's report goes on where it was.
+    assert "Di mana kejadiannya" in texts(await bot.send("uang palsu", chat="reskrim"))
+    rows = await bot.query(
+        "SELECT COUNT(*) FROM tickets WHERE status = 'diproses' AND number = ?", (number,)
+    )
+    assert rows == [(1,)]
+
+
+async def test_a_citizen_who_types_start_or_a_command_word_gets_the_citizen_dialogue(
+    bot: Harness,
+) -> None:
+    assert "Laporan Anda tentang apa" in texts(await bot.send("/start", chat="warga"))
+    replies = texts(await bot.send("/status GRT-2026-00001", chat="warga"))
+    assert "tidak ditemukan di antara laporan Anda" in replies
