@@ -61,13 +61,29 @@ class Turn:
     after_ticket: Callable[[TicketRef], list[Outbound]] | None = None
 
     def say(self, text: str, options: list[Option] | None = None) -> None:
+        """Say ``text`` (with ``options`` to choose from). What one citizen message causes is
+        one message whenever it can be: a text said after another text of this turn (a notice,
+        then the next question) joins it, so the citizen's phone gets the whole answer at once
+        and nobody answers the first half while the rest is on its way."""
+        locale = current_locale()
+        last = self.replies[-1] if self.replies else None
+        if (
+            last is not None
+            and not last.options
+            and last.media is None
+            and last.locale == locale
+            and text
+        ):
+            joined = f"{last.text}\n\n{text}" if last.text else text
+            self.replies[-1] = replace(last, text=joined, options=tuple(options or ()))
+            return
         self.replies.append(
             Outbound(
                 channel=self.conv.key.channel,
                 chat_id=self.conv.key.chat_id,
                 text=text,
                 options=tuple(options or ()),
-                locale=current_locale(),
+                locale=locale,
             )
         )
 
