@@ -11,7 +11,8 @@ so that a test can steer it inside the worker process too:
   ``freeze`` (the worker's loop blocks for 30 s);
 - flags: ``offline`` (the dial fails), ``hang`` (the dial waits while it exists),
   ``stall`` (sends wait while it exists),
-  ``fail_send`` (sends fail with its text);
+  ``fail_send`` (sends fail with its text), ``fail_send_once`` (the next send fails with
+  its text, and the flag is removed);
 - ``media/<sha1 of directPath>``: what a download returns (missing: HTTP 403);
 - ``lids.json``: the linked identities the session store knows ({lid: phone});
 - it records ``sent.jsonl``, ``read.jsonl``, ``downloads.jsonl``.
@@ -264,6 +265,11 @@ class RecordingClient(SDK.client.NewAClient):  # type: ignore[misc, name-defined
         failure = self.control / "fail_send"
         if failure.exists():
             raise SDK.errors.SendMessageError(failure.read_text())
+        once = self.control / "fail_send_once"
+        if once.exists():
+            reason = once.read_text()
+            once.unlink()
+            raise SDK.errors.SendMessageError(reason)
         record: dict[str, Any] = {"to": f"{to.User}@{to.Server}"}
         if message.conversation:
             record["text"] = message.conversation
