@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from channels.base import ChannelBase, InboundHandler, render_options
+from channels.base import ChannelBase, InboundHandler, Permanent, render_options
 from conversations.i18n import _
 from conversations.messages import (
     Attachment,
@@ -168,7 +168,10 @@ class ConsoleChannel(ChannelBase):
         self._handler = None
 
     async def send(self, outbound: Outbound) -> None:
-        await self._write(render(outbound))
+        try:
+            await self._write(render(outbound))
+        except OSError as exc:  # the terminal or the pipe is gone: nobody will read it
+            raise Permanent(f"console output closed: {exc}") from None
 
     async def _write(self, text: str) -> None:
         def write() -> None:

@@ -188,8 +188,12 @@ class Screen(io.StringIO):
     def __init__(self) -> None:
         super().__init__()
         self.chunks: list[str] = []
+        self.broken_once = False  # the next write finds the pipe closed
 
     def write(self, s: str) -> int:
+        if self.broken_once:
+            self.broken_once = False
+            raise BrokenPipeError("the reader of the pipe went away")
         self.chunks.append(s)
         return super().write(s)
 
@@ -249,7 +253,10 @@ class ConsoleDriver(Driver):
         return texts
 
     async def make_next_send_fail(self, kind: FailKind) -> float | None:
-        pytest.skip("the console writes to the terminal: no platform refuses a message")
+        if kind != "permanent":
+            pytest.skip("a terminal never says 'later': a closed one is the only refusal")
+        self.screen.broken_once = True
+        return None
 
 
 # --- recording ----------------------------------------------------------------------------
