@@ -18,8 +18,11 @@ from bot.jobs.retention import Retention
 from bot.jobs.sla import SlaWatcher
 from bot.jobs.timers import TimerScheduler
 from bot.ops.serving import claim_serving
+from bot.storage.blocks import SqliteBlocks
 from bot.storage.database import Database
+from bot.storage.outbox import SqliteOutbox
 from bot.storage.store import SqliteStore
+from bot.storage.timers import SqliteTimers
 from channels.base import Channel
 from conversations.categories import Categories
 from conversations.desk.commands import DeskSettings, OfficerDesk
@@ -45,6 +48,7 @@ class App:
     clock: Clock
     db: Database
     store: SqliteStore
+    outbox: SqliteOutbox
     media: MediaStore
     engine: Engine
     dispatcher: Dispatcher
@@ -69,6 +73,7 @@ class App:
         set_default_locale(settings.locale)
         db = await Database.open(settings.database_path)
         store = SqliteStore(db, ticket_prefix=settings.ticket_prefix, tz=settings.tz)
+        outbox = SqliteOutbox(db)
         media = MediaStore(settings.media_dir, settings.max_evidence_bytes)
         intake = Intake(
             store=store,
@@ -91,7 +96,7 @@ class App:
             ),
         )
         channels: dict[str, Channel] = {}
-        dispatcher = Dispatcher(store, channels, clock, poll_interval=poll_interval)
+        dispatcher = Dispatcher(outbox, channels, clock, poll_interval=poll_interval)
         digest = Digest(
             db,
             store,
@@ -118,15 +123,14 @@ class App:
             intake=intake,
             clock=clock,
             on_outbox=dispatcher.notify,
-            notifier=store,
+            notifier=outbox,
             desk=desk,
             limiter=RateLimiter(settings.messages_per_minute),
-            blocks=BlockList(store),
+            blocks=BlockList(SqliteBlocks(db)),
         )
-        timers = TimerScheduler(store, engine, clock)
+        timers = TimerScheduler(SqliteTimers(db), engine, clock)
         sla = SlaWatcher(
             db,
-            store,
             clock,
             sla_hours=settings.sla_hours,
             tz=settings.tz,
@@ -144,6 +148,7 @@ class App:
             clock,
             db,
             store,
+            outbox,
             media,
             engine,
             dispatcher,

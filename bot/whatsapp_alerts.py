@@ -30,6 +30,7 @@ class OutboxAlerts:
     async def __call__(self, text: str) -> int:
         """Queue ``text`` for every admin and Kapolres not on the skipped channel; how many."""
         from bot.storage.database import Database  # the channel layer does not load it otherwise
+        from bot.storage.outbox import SqliteOutbox
         from bot.storage.store import SqliteStore
 
         settings = self.settings
@@ -46,7 +47,7 @@ class OutboxAlerts:
                 for channel, external_id in sorted(people)
             ]
             if outbounds:
-                await store.enqueue(outbounds, datetime.now(UTC))
+                await SqliteOutbox(db).enqueue(outbounds, datetime.now(UTC))
             return len(outbounds)
         finally:
             await db.close()

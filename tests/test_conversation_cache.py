@@ -9,7 +9,7 @@ import sqlite3
 
 from support import Harness, texts
 
-from bot.storage.store import CACHED_CONVERSATIONS
+from bot.storage.conversation_cache import CACHED_CONVERSATIONS
 from conversations.engine import Handled
 from conversations.messages import ChatKey
 from conversations.state import Step

@@ -19,7 +19,8 @@ import pytest
 from bot.clock import to_db
 from bot.evidence.store import MediaStore
 from bot.storage.database import Database, bundled_migrations, migrate, split_statements
-from bot.storage.store import OutboxScope, SqliteStore, outbound_to_json
+from bot.storage.outbox import OutboxScope, SqliteOutbox, outbound_to_json
+from bot.storage.store import SqliteStore
 from channels.recording import file_attachment
 from conversations.messages import ChatKey, Outbound
 from conversations.ports import Changes, NewTicket, TicketRef
@@ -311,7 +312,9 @@ async def test_a_schema_1_database_migrates_forward_with_its_data(db_path: Path)
         # The old identity is reused: both tickets belong to the same reporter.
         mine = await store.tickets_for_reporter("test", "62811", limit=10)
         assert [t.number for t in mine] == ["GRT-2026-00002", "GRT-2026-00001"]
-        pending = await store.pending_outbox((OutboxScope("test"),), after_id=0, limit=10)
+        pending = await SqliteOutbox(db).pending_outbox(
+            (OutboxScope("test"),), after_id=0, limit=10
+        )
         assert [replace(row.outbound, outbox_id=None) for row in pending] == [SCHEMA_1_REPLY]
         assert pending[0].outbound.outbox_id == pending[0].id
         conversation = await store.load_conversation(ChatKey("test", "62811"))

@@ -22,7 +22,7 @@ from bot.clock import SystemClock
 from bot.config import Settings
 from bot.jobs.dispatcher import MAX_ATTEMPTS, Dispatcher
 from bot.storage.database import Database
-from bot.storage.store import SqliteStore, outbound_to_json
+from bot.storage.outbox import SqliteOutbox, outbound_to_json
 from channels.base import Permanent, RetryAfter, Transient
 from channels.recording import RecordingChannel
 from conversations.messages import Outbound
@@ -42,17 +42,17 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[SqliteStore]:
+async def store(db_path: Path) -> AsyncIterator[SqliteOutbox]:
     db = await Database.open(db_path)
     try:
-        yield SqliteStore(db, ticket_prefix="GRT", tz=JAKARTA)
+        yield SqliteOutbox(db)
     finally:
         await db.close()
 
 
 @asynccontextmanager
 async def dispatching(
-    store: SqliteStore,
+    store: SqliteOutbox,
     channel: RecordingChannel,
     *,
     poll_interval: float = 0.05,
@@ -90,14 +90,14 @@ def texts(channel: RecordingChannel, chat: str) -> list[str]:
     return [o.text for o in channel.to(chat)]
 
 
-async def enqueue(store: SqliteStore, dispatcher: Dispatcher, *outbounds: Outbound) -> list[int]:
+async def enqueue(store: SqliteOutbox, dispatcher: Dispatcher, *outbounds: Outbound) -> list[int]:
     """What the engine does: commit the replies, then tell the dispatcher."""
     ids = await store.enqueue(list(outbounds), datetime.now(UTC))
     dispatcher.notify(tuple(ids))
     return ids
 
 
-async def outbox(store: SqliteStore) -> dict[int, dict[str, Any]]:
+async def outbox(store: SqliteOutbox) -> dict[int, dict[str, Any]]:
     async def job(conn: aiosqlite.Connection) -> dict[int, dict[str, Any]]:
         async with conn.execute(
             "SELECT id, chat_id, attempts, next_attempt_at, sent_at, failed_at, last_error"
@@ -125,7 +125,7 @@ class Attempts:
 # --- order and independence -----------------------------------------------------------------
 
 
-async def test_each_chat_gets_every_message_once_and_in_order(store: SqliteStore) -> None:
+async def test_each_chat_gets_every_message_once_and_in_order(store: SqliteOutbox) -> None:
     flaky = random.Random(20261127)
 
     def platform(outbound: Outbound, _attempt: int) -> None:
@@ -148,7 +148,7 @@ async def test_each_chat_gets_every_message_once_and_in_order(store: SqliteStore
     assert all(r["sent_at"] and r["failed_at"] is None for r in rows.values())
 
 
-async def test_a_chat_told_to_wait_does_not_delay_the_others(store: SqliteStore) -> None:
+async def test_a_chat_told_to_wait_does_not_delay_the_others(store: SqliteOutbox) -> None:
     def platform(outbound: Outbound, attempt: int) -> None:
         if outbound.text == "slow #0" and attempt == 1:
             raise RetryAfter(0.5)
@@ -178,7 +178,7 @@ async def test_a_chat_told_to_wait_does_not_delay_the_others(store: SqliteStore)
 # --- failures -------------------------------------------------------------------------------
 
 
-async def test_a_permanent_failure_is_recorded_and_the_chat_moves_on(store: SqliteStore) -> None:
+async def test_a_permanent_failure_is_recorded_and_the_chat_moves_on(store: SqliteOutbox) -> None:
     def platform(outbound: Outbound, _attempt: int) -> None:
         if outbound.text == "blocked #0":
             raise Permanent("bot was blocked by the user")
@@ -199,7 +199,7 @@ async def test_a_permanent_failure_is_recorded_and_the_chat_moves_on(store: Sqli
     assert dispatcher.failed == 1
 
 
-async def test_a_message_is_given_up_after_max_attempts(store: SqliteStore) -> None:
+async def test_a_message_is_given_up_after_max_attempts(store: SqliteOutbox) -> None:
     def platform(outbound: Outbound, _attempt: int) -> None:
         if outbound.text == "down #0":
             raise Transient("502 bad gateway")
@@ -223,13 +223,13 @@ async def test_a_message_is_given_up_after_max_attempts(store: SqliteStore) -> N
 
 
 async def test_rows_written_elsewhere_are_delivered_within_the_poll_interval(
-    store: SqliteStore, db_path: Path
+    store: SqliteOutbox, db_path: Path
 ) -> None:
     poll = 0.2
     channel = RecordingChannel()
     other = await Database.open(db_path)  # a `taros digest --send` in another process
     try:
-        other_store = SqliteStore(other, ticket_prefix="GRT", tz=JAKARTA)
+        other_store = SqliteOutbox(other)
         async with dispatching(store, channel, poll_interval=poll):
             await asyncio.sleep(poll / 2)  # the dispatcher is idle, waiting for its next poll
 
@@ -270,7 +270,7 @@ async def test_a_restart_delivers_what_was_pending_and_nothing_twice(
     async with running(settings, channel=before) as bot:
         now = bot.clock.now()
         for n in range(5):
-            await bot.app.store.enqueue([message("ok", n), message("later", n)], now)
+            await bot.app.outbox.enqueue([message("ok", n), message("later", n)], now)
         bot.app.dispatcher.notify()
         await eventually(lambda: len(before.to("ok")) == 5)
         await eventually(lambda: len(attempts.at.get("later #0", [])) >= 3)
@@ -287,7 +287,7 @@ async def test_a_restart_delivers_what_was_pending_and_nothing_twice(
 
 
 async def test_a_stop_while_replies_are_delivered_does_not_send_them_again(
-    store: SqliteStore,
+    store: SqliteOutbox,
 ) -> None:
     stopping: list[asyncio.Task[None]] = []
     holder: list[Dispatcher] = []

@@ -304,7 +304,7 @@ async def test_a_disconnect_holds_replies_and_delivers_them_in_order_after_recon
     await eventually(lambda: not wa.channel.connected, what="disconnected")
     now = datetime.now(UTC)
     notes = [Outbound("whatsapp", PHONE, f"Kabar {n} dari petugas") for n in (1, 2, 3)]
-    await wa.app.store.enqueue(notes, now)
+    await wa.app.outbox.enqueue(notes, now)
     wa.app.dispatcher.notify()
     await asyncio.sleep(1.0)
     assert not [t for t in wa.fake.texts(PHONE_JID) if t.startswith("Kabar")]
@@ -401,7 +401,7 @@ async def test_a_logout_is_announced_and_waits_for_a_new_link(settings: Settings
         assert "taros whatsapp link" in wa.alerts[0]
         await eventually(lambda: wa.channel.state == "not_linked", what="waiting for a link")
         assert len(wa.alerts) == 1  # "not linked" right after the logout is the same episode
-        await wa.app.store.enqueue([Outbound("whatsapp", PHONE, "Kabar")], datetime.now(UTC))
+        await wa.app.outbox.enqueue([Outbound("whatsapp", PHONE, "Kabar")], datetime.now(UTC))
         wa.app.dispatcher.notify()
         await asyncio.sleep(0.5)
         assert "Kabar" not in wa.fake.texts(PHONE_JID)  # held in the outbox
@@ -446,7 +446,7 @@ async def _outbox_rows(conn: Any) -> list[tuple[str, str]]:
 
 async def test_the_bot_writes_only_to_people_who_wrote_first(wa: Served) -> None:
     stranger = "6289900000009"
-    await wa.app.store.enqueue([Outbound("whatsapp", stranger, "Promo!")], datetime.now(UTC))
+    await wa.app.outbox.enqueue([Outbound("whatsapp", stranger, "Promo!")], datetime.now(UTC))
     wa.app.dispatcher.notify()
     given_up = (
         "SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL AND chat_id = ?"
@@ -472,7 +472,7 @@ async def test_the_digest_chart_goes_out_as_an_image_with_its_caption(
     from conversations.messages import Media
 
     media = Media(chart, "image/png", caption="Rekap harian")
-    await wa.app.store.enqueue(
+    await wa.app.outbox.enqueue(
         [Outbound("whatsapp", PHONE, "Rekap harian\n12 laporan baru", media=media)],
         datetime.now(UTC),
     )

@@ -26,13 +26,13 @@ from bot.clock import Clock, from_db, to_db
 from bot.jobs.background import Background
 from bot.jobs.digest_chart import ChartData, Series, render_chart
 from bot.storage.database import Database
-from bot.storage.store import SqliteStore
+from bot.storage.outbox import enqueue_in
 from conversations.categories import Categories
 from conversations.domain import Role
 from conversations.formatting import format_day, format_moment
 from conversations.i18n import _, ngettext, use_locale
 from conversations.messages import ChatKey, Media, Outbound
-from conversations.ports import Officer
+from conversations.ports import Officer, Store
 from conversations.understanding.places import Gazetteer
 
 log = logging.getLogger(__name__)
@@ -325,7 +325,7 @@ class Digest:
     def __init__(
         self,
         db: Database,
-        store: SqliteStore,
+        store: Store,
         categories: Categories,
         gazetteer: Gazetteer,
         *,
@@ -382,7 +382,7 @@ class Digest:
                 )
                 if cursor.rowcount == 0:
                     return []
-            return [await self.store.enqueue_in(conn, o, stamp) for o in outbounds]
+            return [await enqueue_in(conn, o, stamp) for o in outbounds]
 
         return await self.db.write(job)
 

@@ -14,10 +14,11 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.clock import Clock
 from bot.jobs.background import Background
-from bot.storage.store import OutboxRow, OutboxScope, SqliteStore
+from bot.storage.outbox import OutboxRow, OutboxScope
 from channels.base import Channel, Permanent, RetryAfter
 from conversations.messages import ChatKey
 
@@ -26,6 +27,20 @@ log = logging.getLogger(__name__)
 BACKOFF_START = 1.0
 BACKOFF_MAX = 300.0
 MAX_ATTEMPTS = 15
+
+
+class Outbox(Protocol):
+    """What the dispatcher needs of the outbox (:class:`bot.storage.outbox.SqliteOutbox`)."""
+
+    async def pending_outbox(
+        self, scopes: tuple[OutboxScope, ...], after_id: int, limit: int
+    ) -> list[OutboxRow]: ...
+
+    async def mark_sent(self, outbox_id: int, now: datetime) -> None: ...
+
+    async def mark_retry(self, outbox_id: int, next_attempt_at: datetime, error: str) -> None: ...
+
+    async def mark_failed(self, outbox_id: int, now: datetime, error: str) -> None: ...
 
 
 def backoff(attempts: int) -> float:
@@ -38,7 +53,7 @@ class Dispatcher(Background):
 
     def __init__(
         self,
-        store: SqliteStore,
+        outbox: Outbox,
         channels: dict[str, Channel],
         clock: Clock,
         *,
@@ -46,7 +61,7 @@ class Dispatcher(Background):
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         super().__init__()
-        self.store = store
+        self.outbox = outbox
         self.channels = channels
         self.clock = clock
         self.poll_interval = poll_interval
@@ -104,7 +119,7 @@ class Dispatcher(Background):
             OutboxScope(name, channel.only_chat) for name, channel in self.channels.items()
         )
         while True:
-            rows = await self.store.pending_outbox(scopes, self._high_water, 500)
+            rows = await self.outbox.pending_outbox(scopes, self._high_water, 500)
             for row in rows:
                 if row.id <= self._high_water:
                     continue
@@ -147,13 +162,13 @@ class Dispatcher(Background):
                 wait_until = self._later(exc.seconds)
                 self.retried += 1
                 self._observe(row, "retried")
-                await self.store.mark_retry(row.id, wait_until, str(exc))
+                await self.outbox.mark_retry(row.id, wait_until, str(exc))
                 continue
             except Permanent as exc:
                 self.failed += 1
                 self._observe(row, "failed")
                 log.warning("outbox %s to %s given up: %s", row.id, row.outbound.key, exc)
-                await self.store.mark_failed(row.id, self.clock.now(), str(exc))
+                await self.outbox.mark_failed(row.id, self.clock.now(), str(exc))
                 return True
             except Exception as exc:
                 attempts += 1
@@ -167,17 +182,17 @@ class Dispatcher(Background):
                         attempts,
                         exc,
                     )
-                    await self.store.mark_failed(row.id, self.clock.now(), repr(exc))
+                    await self.outbox.mark_failed(row.id, self.clock.now(), repr(exc))
                     return True
                 self.retried += 1
                 self._observe(row, "retried")
                 wait_until = self._later(backoff(attempts))
                 log.info("outbox %s to %s: %r; retry %d", row.id, row.outbound.key, exc, attempts)
-                await self.store.mark_retry(row.id, wait_until, repr(exc))
+                await self.outbox.mark_retry(row.id, wait_until, repr(exc))
                 continue
             self.sent += 1
             self._observe(row, "sent")
-            await self.store.mark_sent(row.id, self.clock.now())
+            await self.outbox.mark_sent(row.id, self.clock.now())
             return True
 
     def _observe(self, row: OutboxRow, status: str) -> None:

@@ -1,8 +1,8 @@
-"""Data protection (UU 27/2022): a reporter's right to be forgotten, and a retention policy.
+"""Data protection (UU 27/2022): the retention policy, applied periodically.
 
-- ``/hapusdata``: the reporter's identity link is deleted at once, with the evidence of their
-  closed reports; open reports keep their evidence (and the way to tell the reporter of
-  progress) until they are closed, then the same is purged.
+- ``/hapusdata`` (the reporter's right to be forgotten, :mod:`bot.storage.erasure`) is done at
+  once as far as the open reports allow; their evidence and chat link are purged here once
+  they are closed.
 - Evidence of a report is purged ``evidence_days`` after it was closed (default 365).
 - The identities of reporters inactive for ``identity_days`` (default 730) are deleted: their
   reports stay, under the pseudonym only.
@@ -28,57 +28,13 @@ import aiosqlite
 from bot.clock import Clock, to_db
 from bot.jobs.background import Background
 from bot.storage.database import Database
+from bot.storage.erasure import forget_closed_of_erased
+from bot.storage.tickets import CLOSED_SQL
 
 log = logging.getLogger(__name__)
 
-CLOSED = "('selesai', 'ditolak')"
 FILE_GRACE = timedelta(days=1)
 TRANSIENT_FOR = timedelta(days=30)  # delivered replies and handled message ids
-
-
-async def erase_reporter(
-    conn: aiosqlite.Connection, channel: str, sender_id: str, stamp: str
-) -> None:
-    """Forget a reporter now, as far as the open reports allow (see the module doc)."""
-    async with conn.execute(
-        "SELECT reporter_id FROM identities WHERE channel = ? AND external_id = ?",
-        (channel, sender_id),
-    ) as cursor:
-        row = await cursor.fetchone()
-    if row is not None:
-        reporter_id = int(row[0])
-        await conn.execute(
-            "UPDATE reporters SET erase_requested_at = ? WHERE id = ?", (stamp, reporter_id)
-        )
-        await _forget_closed(conn, f"t.reporter_id = {reporter_id:d}")
-        await conn.execute("DELETE FROM identities WHERE reporter_id = ?", (reporter_id,))
-        await conn.execute(
-            "INSERT INTO audit_log(at, actor, action, detail) VALUES (?, 'reporter', "
-            "'reporter.erase', ?)",
-            (stamp, json.dumps({"reporter": reporter_id})),
-        )
-    for table in ("reporter_prompts", "timers", "inbound_messages"):
-        await conn.execute(
-            f"DELETE FROM {table} WHERE channel = ? AND chat_id = ?", (channel, sender_id)
-        )
-    await conn.execute(
-        "DELETE FROM outbox WHERE channel = ? AND chat_id = ? AND sent_at IS NOT NULL",
-        (channel, sender_id),
-    )
-
-
-async def _forget_closed(conn: aiosqlite.Connection, which: str) -> int:
-    """Delete the evidence rows and the chat link of the closed tickets matching ``which``
-    (an SQL condition on ``t``); returns how many tickets were touched."""
-    await conn.execute(
-        "DELETE FROM evidence WHERE ticket_id IN (SELECT t.id FROM tickets t"
-        f" WHERE t.status IN {CLOSED} AND {which})"
-    )
-    cursor = await conn.execute(
-        f"UPDATE tickets SET chat_id = '' WHERE id IN (SELECT t.id FROM tickets t"
-        f" WHERE t.status IN {CLOSED} AND t.chat_id != '' AND {which})"
-    )
-    return cursor.rowcount
 
 
 class Retention(Background):
@@ -112,18 +68,15 @@ class Retention(Background):
             done: dict[str, int] = {}
             cursor = await conn.execute(
                 "DELETE FROM evidence WHERE ticket_id IN (SELECT id FROM tickets"
-                f" WHERE status IN {CLOSED} AND closed_at IS NOT NULL AND closed_at < ?)",
+                f" WHERE status IN {CLOSED_SQL} AND closed_at IS NOT NULL AND closed_at < ?)",
                 (evidence_cutoff,),
             )
             done["evidence_expired"] = cursor.rowcount
-            done["erased_reports_closed"] = await _forget_closed(
-                conn,
-                "t.reporter_id IN (SELECT id FROM reporters WHERE erase_requested_at IS NOT NULL)",
-            )
+            done["erased_reports_closed"] = await forget_closed_of_erased(conn)
             cursor = await conn.execute(
                 "DELETE FROM identities WHERE reporter_id IN (SELECT r.id FROM reporters r"
                 " WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.reporter_id = r.id AND"
-                f" (t.status NOT IN {CLOSED} OR t.updated_at >= ?)) AND r.created_at < ?)",
+                f" (t.status NOT IN {CLOSED_SQL} OR t.updated_at >= ?)) AND r.created_at < ?)",
                 (identity_cutoff, identity_cutoff),
             )
             done["identities_pseudonymised"] = cursor.rowcount

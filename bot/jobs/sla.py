@@ -13,7 +13,7 @@ import aiosqlite
 from bot.clock import Clock, from_db, to_db
 from bot.jobs.background import Background
 from bot.storage.database import Database
-from bot.storage.store import SqliteStore
+from bot.storage.outbox import enqueue_in
 from conversations.desk.routing import FALLBACK_UNIT
 from conversations.formatting import format_moment
 from conversations.i18n import _, current_locale, use_locale
@@ -29,7 +29,6 @@ class SlaWatcher(Background):
     def __init__(
         self,
         db: Database,
-        store: SqliteStore,
         clock: Clock,
         *,
         sla_hours: int,
@@ -39,7 +38,6 @@ class SlaWatcher(Background):
     ) -> None:
         super().__init__()
         self.db = db
-        self.store = store
         self.clock = clock
         self.sla = timedelta(hours=sla_hours)
         self.tz = tz
@@ -69,7 +67,7 @@ class SlaWatcher(Background):
                             "to the reporter ends %(due)s. Reply with /status %(number)s."
                         ) % {"number": number, "due": format_moment(from_db(due_at), self.tz)}
                         outbound = Outbound(officer[0], officer[1], text, locale=current_locale())
-                    outbox.append(await self.store.enqueue_in(conn, outbound, to_db(now)))
+                    outbox.append(await enqueue_in(conn, outbound, to_db(now)))
                 await conn.execute(
                     "UPDATE tickets SET sla_reminded_at = ? WHERE id = ?", (to_db(now), ticket_id)
                 )

@@ -10,23 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
+from typing import Protocol
 
 from bot.clock import Clock
 from bot.jobs.background import Background
-from bot.storage.store import SqliteStore
 from conversations.engine import Engine
+from conversations.ports import Timer
 
 log = logging.getLogger(__name__)
+
+
+class DueTimers(Protocol):
+    """What the scheduler needs of the timers (:class:`bot.storage.timers.SqliteTimers`)."""
+
+    async def due_timers(self, until: datetime, limit: int = ...) -> list[Timer]: ...
+
+    async def next_timer_due(self) -> datetime | None: ...
 
 
 class TimerScheduler(Background):
     name = "timer scheduler"
 
     def __init__(
-        self, store: SqliteStore, engine: Engine, clock: Clock, *, max_sleep: float = 30.0
+        self, timers: DueTimers, engine: Engine, clock: Clock, *, max_sleep: float = 30.0
     ) -> None:
         super().__init__()
-        self.store = store
+        self.timers = timers
         self.engine = engine
         self.clock = clock
         self.max_sleep = max_sleep
@@ -36,7 +46,7 @@ class TimerScheduler(Background):
         """Hand every due timer to the engine and wait for them; returns how many fired."""
         timers = [
             t
-            for t in await self.store.due_timers(self.clock.now())
+            for t in await self.timers.due_timers(self.clock.now())
             if t.id is not None and t.id not in self._inflight
         ]
         futures = []
@@ -54,7 +64,7 @@ class TimerScheduler(Background):
 
     async def tick(self) -> float:
         await self.fire_due()
-        due = await self.store.next_timer_due()
+        due = await self.timers.next_timer_due()
         if due is None:
             return self.max_sleep
         return min(self.max_sleep, max(0.05, (due - self.clock.now()).total_seconds()))

@@ -38,7 +38,7 @@ from conversations.ports import CommitOutcome, CommitResult
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.storage.store import OutboxRow
+    from bot.storage.outbox import OutboxRow
     from conversations.ports import Timer
 
 log = logging.getLogger(__name__)

@@ -233,6 +233,7 @@ class InlineConnection:
 
 def _drive(job: Job[Any], conn: InlineConnection) -> Any:
     """Run an inline job to completion here and now (it never suspends)."""
+    # InlineConnection mirrors the part of aiosqlite.Connection a job uses, without being one
     awaitable = job(conn)  # type: ignore[arg-type]
     steps = awaitable.__await__()
     try:
@@ -340,6 +341,7 @@ class Database:
                         end += 1
                     segment = [r for r in batch[index:end] if r.write or not r.future.cancelled()]
                     index = end
+                    # aiosqlite (0.22) leaves its thread hop, Connection._execute, unannotated
                     run = await self._conn._execute(  # type: ignore[no-untyped-call]
                         self._run_inline, segment, in_transaction, end == len(batch)
                     )

@@ -1,4 +1,5 @@
-"""Reads for officers: who is an officer, tickets as officers see them, reporter prompts.
+"""Reads for officers and the dialogues: who is an officer, tickets as officers see them,
+reporter prompts, strikes, a sender's recent reports, open tickets alike (duplicates).
 
 Officer-facing values carry the reporter only as a pseudonym and a masked identity."""
 
@@ -9,9 +10,9 @@ from datetime import datetime
 import aiosqlite
 
 from bot.clock import from_db, to_db
+from bot.storage.tickets import CLOSED_SQL
 from conversations.desk.duplicates import OpenTicket
 from conversations.domain import PromptKind, Role, TicketStatus
-from conversations.guard import Block
 from conversations.messages import ChatKey
 from conversations.ports import Officer, Prompt, TicketDetail, TicketEvent
 from conversations.privacy import masked_identity
@@ -130,7 +131,7 @@ async def ticket_list(
         clauses.append("t.status = ?")
         params.append(status)
     else:
-        clauses.append("t.status NOT IN ('selesai', 'ditolak')")
+        clauses.append(f"t.status NOT IN {CLOSED_SQL}")
     if overdue_at is not None:
         clauses.append("t.first_response_at IS NULL AND t.due_at < ?")
         params.append(to_db(overdue_at))
@@ -172,19 +173,12 @@ async def tickets_since(
     return int(row[0]) if row else 0
 
 
-async def active_blocks(conn: aiosqlite.Connection, now: datetime) -> dict[tuple[str, str], Block]:
-    async with conn.execute(
-        "SELECT channel, external_id, until, reason FROM blocks WHERE until > ?", (to_db(now),)
-    ) as cursor:
-        return {(r[0], r[1]): Block(from_db(r[2]), r[3]) for r in await cursor.fetchall()}
-
-
 async def open_tickets_like(
     conn: aiosqlite.Connection, category: str, since: datetime
 ) -> list[OpenTicket]:
     async with conn.execute(
         "SELECT id, number, desa_code, lat, lon FROM tickets WHERE category = ?"
-        " AND status NOT IN ('selesai', 'ditolak') AND created_at >= ? ORDER BY id LIMIT 200",
+        f" AND status NOT IN {CLOSED_SQL} AND created_at >= ? ORDER BY id LIMIT 200",
         (category, to_db(since)),
     ) as cursor:
         return [OpenTicket(r[0], r[1], r[2], r[3], r[4]) for r in await cursor.fetchall()]

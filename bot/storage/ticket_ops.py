@@ -1,15 +1,14 @@
 """Applying the ticket operations of a :class:`~conversations.ports.Changes` inside its
-transaction: status changes, reassignment, notes, reporter prompts. Each writes its event to
-the audit trail (``ticket_events``)."""
+transaction: status changes, reassignment, notes, reporter prompts, strikes, and the
+reporter's block (:mod:`bot.storage.blocks`) and erasure (:mod:`bot.storage.erasure`). Each
+ticket change writes its event to the audit trail (``ticket_events``)."""
 
 from __future__ import annotations
 
-import json
-
 import aiosqlite
 
-from bot.clock import to_db
-from bot.jobs.retention import erase_reporter
+from bot.storage.blocks import block_reporter
+from bot.storage.erasure import erase_reporter
 from conversations.domain import TicketStatus
 from conversations.ports import (
     Assign,
@@ -30,6 +29,8 @@ class StaleTicket(RuntimeError):
 
 
 async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None:
+    """Apply ``op`` in the caller's transaction; raises StaleTicket when the ticket is no
+    longer as the op saw it."""
     if isinstance(op, StatusChange):
         await _status_change(conn, op, stamp)
     elif isinstance(op, Assign):
@@ -80,11 +81,7 @@ async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None
     elif isinstance(op, BlockReporter):
         await block_reporter(conn, op, stamp)
     elif isinstance(op, EraseReporter):
-        await erase_reporter(conn, op.key.channel, op.sender_id, stamp)
-        await conn.execute(
-            "DELETE FROM conversations WHERE channel = ? AND chat_id = ?",
-            (op.key.channel, op.key.chat_id),
-        )
+        await erase_reporter(conn, op.key, op.sender_id, stamp)
     elif isinstance(op, Resolved):
         await conn.execute(
             "UPDATE tickets SET resolved_ok = ? WHERE id = ?", (int(op.ok), op.ticket_id)
@@ -142,28 +139,4 @@ async def _event(
         "INSERT INTO ticket_events(ticket_id, at, actor, kind, from_status, to_status, note)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (ticket_id, stamp, actor, kind, from_status, to_status, note),
-    )
-
-
-async def block_reporter(conn: aiosqlite.Connection, op: BlockReporter, stamp: str) -> None:
-    """Block every identity of the reporter (a number and its @lid alike), audited."""
-    async with conn.execute(
-        "SELECT channel, external_id FROM identities WHERE reporter_id = ?", (op.reporter_id,)
-    ) as cursor:
-        identities = await cursor.fetchall()
-    for channel, external_id in identities:
-        await conn.execute(
-            "INSERT INTO blocks(channel, external_id, until, reason, created_at, created_by)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, external_id) DO UPDATE SET"
-            " until = excluded.until, reason = excluded.reason,"
-            " created_at = excluded.created_at, created_by = excluded.created_by",
-            (channel, external_id, to_db(op.until), op.reason, stamp, op.actor),
-        )
-    await conn.execute(
-        "INSERT INTO audit_log(at, actor, action, detail) VALUES (?, ?, 'block', ?)",
-        (
-            stamp,
-            op.actor,
-            json.dumps({"reporter": op.reporter_id, "until": to_db(op.until), "reason": op.reason}),
-        ),
     )

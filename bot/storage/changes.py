@@ -1,0 +1,77 @@
+"""Applying a :class:`~conversations.ports.Changes` inside the caller's transaction, in the
+order that keeps the engine's promises: the inbound message id first (a repeat is DUPLICATE
+and changes nothing), then the fired timer (gone: STALE, nothing changes), the conversation,
+the reporter's language, the ticket, the ticket operations, the replies (outbox) and the
+timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import to_db
+from bot.storage import timers
+from bot.storage.conversation_rows import save_conversation
+from bot.storage.inbound import record_inbound
+from bot.storage.outbox import enqueue_in
+from bot.storage.reporters import reporter_for_sender, set_locale
+from bot.storage.ticket_ops import apply_op
+from bot.storage.tickets import Numbering, create_ticket
+from conversations.ports import Changes, CommitOutcome, CommitResult, TicketRef
+
+
+async def _sender_reporter(conn: aiosqlite.Connection, changes: Changes, stamp: str) -> int:
+    if changes.sender_id is None:
+        raise ValueError(f"changes for {changes.key} name no sender")
+    return await reporter_for_sender(
+        conn,
+        changes.key.channel,
+        changes.sender_id,
+        aliases=changes.sender_aliases,
+        display_name=changes.sender_name,
+        stamp=stamp,
+    )
+
+
+async def apply_changes(
+    conn: aiosqlite.Connection,
+    changes: Changes,
+    now: datetime,
+    numbering: Numbering,
+    expected_version: int | None = None,
+) -> CommitResult:
+    """Write everything ``changes`` says. ``expected_version``: the version the chat's own
+    conversation was read at (see :func:`save_conversation`). Raises when any part fails;
+    the caller's transaction then keeps none of it."""
+    key = changes.key
+    stamp = to_db(now)
+    if changes.inbound_id is not None and not await record_inbound(
+        conn, key, changes.inbound_id, stamp
+    ):
+        return CommitResult(CommitOutcome.DUPLICATE)
+    if changes.fired_timer_id is not None and not await timers.consume(
+        conn, changes.fired_timer_id
+    ):
+        return CommitResult(CommitOutcome.STALE)
+    if changes.conversation is not None:
+        expected = expected_version if changes.conversation.key == key else None
+        await save_conversation(conn, changes.conversation, stamp, expected)
+    if changes.locale is not None and changes.sender_id is not None:
+        await set_locale(conn, await _sender_reporter(conn, changes, stamp), changes.locale)
+    replies = list(changes.replies)
+    ticket: TicketRef | None = None
+    if changes.ticket is not None:
+        new = changes.ticket
+        reporter_id = await _sender_reporter(conn, changes, to_db(new.created_at))
+        ticket = await create_ticket(conn, numbering, key, new, reporter_id)
+        if changes.replies_after_ticket is not None:
+            replies.extend(changes.replies_after_ticket(ticket))
+    for op in changes.ops:
+        await apply_op(conn, op, stamp)
+    outbox_ids = [await enqueue_in(conn, reply, stamp) for reply in replies]
+    for kind in changes.cancel_timers:
+        await timers.cancel(conn, key, kind)
+    for timer in changes.set_timers:
+        await timers.arm(conn, timer)
+    return CommitResult(CommitOutcome.APPLIED, tuple(outbox_ids), ticket)

@@ -1,0 +1,194 @@
+"""The outbox: replies waiting for delivery (the transactional outbox of the design).
+
+A row is written inside the transaction of the change that causes it (:func:`enqueue_in`), or
+on its own (:meth:`SqliteOutbox.enqueue`: notices, relayed messages, alerts); the dispatcher
+reads the undelivered rows of the channels (or single chats) it serves in id order, so each
+chat's replies keep their order, and marks each sent, to be retried, or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import aiosqlite
+
+from bot.clock import from_db, to_db
+from bot.storage.database import Database
+from conversations.messages import Media, Option, Outbound
+
+ERROR_CHARS = 500  # what is kept of a delivery error
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxScope:
+    """What one process delivers: a whole channel, or one chat of it (a console session)."""
+
+    channel: str
+    chat_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """An undelivered row: the message, and how far its delivery has got."""
+
+    id: int
+    outbound: Outbound
+    attempts: int
+    next_attempt_at: datetime | None
+
+
+def outbound_to_json(outbound: Outbound) -> str:
+    """The ``payload`` column of an outbox row (everything but the chat it goes to)."""
+    payload: dict[str, Any] = {"text": outbound.text, "locale": outbound.locale}
+    if outbound.options:
+        payload["options"] = [[o.id, o.label] for o in outbound.options]
+    if outbound.media is not None:
+        payload["media"] = {
+            "path": str(outbound.media.path),
+            "mime": outbound.media.mime,
+            "caption": outbound.media.caption,
+        }
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def outbound_from_json(
+    channel: str, chat_id: str, payload: str, outbox_id: int | None = None
+) -> Outbound:
+    raw = json.loads(payload)
+    media = raw.get("media")
+    return Outbound(
+        channel=channel,
+        chat_id=chat_id,
+        text=raw["text"],
+        options=tuple(Option(str(i), str(label)) for i, label in raw.get("options", [])),
+        media=Media(Path(media["path"]), media["mime"], media.get("caption")) if media else None,
+        locale=raw.get("locale", "id"),
+        outbox_id=outbox_id,
+    )
+
+
+async def enqueue_in(conn: aiosqlite.Connection, outbound: Outbound, stamp: str) -> int:
+    """Put ``outbound`` in the outbox inside the caller's transaction; returns its row id."""
+    cursor = await conn.execute(
+        "INSERT INTO outbox(channel, chat_id, payload, created_at) VALUES (?, ?, ?, ?)",
+        (outbound.channel, outbound.chat_id, outbound_to_json(outbound), stamp),
+    )
+    if cursor.lastrowid is None:
+        raise RuntimeError("the outbox row got no id")
+    return cursor.lastrowid
+
+
+def _scope_filter(scopes: tuple[OutboxScope, ...]) -> tuple[str, list[object]]:
+    """The SQL condition (and its parameters) matching the rows of ``scopes``."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for scope in scopes:
+        if scope.chat_id is None:
+            clauses.append("channel = ?")
+            params.append(scope.channel)
+        else:
+            clauses.append("(channel = ? AND chat_id = ?)")
+            params += [scope.channel, scope.chat_id]
+    return " OR ".join(clauses), params
+
+
+class SqliteOutbox:
+    """The outbox table, for the dispatcher (reads and marks) and for whoever queues a
+    message outside a change's transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._sent_batch: tuple[list[tuple[str, int]], asyncio.Future[None]] | None = None
+
+    async def enqueue(self, outbounds: list[Outbound], now: datetime) -> list[int]:
+        """Put messages in the outbox on their own (notices, relayed messages)."""
+        stamp = to_db(now)
+
+        async def job(conn: aiosqlite.Connection) -> list[int]:
+            return [await enqueue_in(conn, o, stamp) for o in outbounds]
+
+        return await self.db.write(job, inline=True)
+
+    async def pending_outbox(
+        self, scopes: tuple[OutboxScope, ...], after_id: int, limit: int
+    ) -> list[OutboxRow]:
+        """Undelivered rows after ``after_id`` for the served channels (or single chats)."""
+        if not scopes:
+            return []
+        where, params = _scope_filter(scopes)
+
+        async def job(conn: aiosqlite.Connection) -> list[OutboxRow]:
+            async with conn.execute(
+                "SELECT id, channel, chat_id, payload, attempts, next_attempt_at FROM outbox"
+                f" WHERE sent_at IS NULL AND failed_at IS NULL AND ({where})"
+                " AND id > ? ORDER BY id LIMIT ?",
+                (*params, after_id, limit),
+            ) as cursor:
+                rows = await cursor.fetchall()
+            return [
+                OutboxRow(
+                    id=int(row[0]),
+                    outbound=outbound_from_json(row[1], row[2], row[3], int(row[0])),
+                    attempts=int(row[4]),
+                    next_attempt_at=from_db(row[5]) if row[5] else None,
+                )
+                for row in rows
+            ]
+
+        return await self.db.read(job, inline=True)
+
+    async def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        """Returns once the row is marked sent (committed). The marks asked for in the same
+        moment (one turn of the event loop: many chats' deliveries end together) share one
+        write job."""
+        batch = self._sent_batch
+        if batch is None:
+            batch = self._sent_batch = ([], asyncio.ensure_future(self._mark_sent_together()))
+        batch[0].append((to_db(now), outbox_id))
+        await asyncio.shield(batch[1])
+
+    async def _mark_sent_together(self) -> None:
+        await asyncio.sleep(0)  # let this moment's other marks join
+        batch, self._sent_batch = self._sent_batch, None
+        if batch is None:
+            raise RuntimeError("no sent marks to write")
+        marks = batch[0]
+
+        async def job(conn: aiosqlite.Connection) -> None:
+            await conn.executemany(
+                "UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?", marks
+            )
+
+        await self.db.write(job, inline=True)
+
+    async def mark_retry(self, outbox_id: int, next_attempt_at: datetime, error: str) -> None:
+        """Count a failed attempt; the row is tried again from ``next_attempt_at``."""
+        await self._failed_attempt(outbox_id, "next_attempt_at", next_attempt_at, error)
+
+    async def mark_failed(self, outbox_id: int, now: datetime, error: str) -> None:
+        """Give the row up: it is never tried again."""
+        await self._failed_attempt(outbox_id, "failed_at", now, error)
+
+    async def _failed_attempt(
+        self,
+        outbox_id: int,
+        column: Literal["next_attempt_at", "failed_at"],
+        at: datetime,
+        error: str,
+    ) -> None:
+        """Count an attempt that failed, setting ``column`` to ``at`` and keeping the error."""
+        sql = (
+            f"UPDATE outbox SET attempts = attempts + 1, {column} = ?, last_error = ? WHERE id = ?"
+        )
+        params = (to_db(at), error[:ERROR_CHARS], outbox_id)
+
+        async def job(conn: aiosqlite.Connection) -> None:
+            async with conn.execute(sql, params):
+                pass
+
+        await self.db.write(job, inline=True)
