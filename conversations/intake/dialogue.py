@@ -29,6 +29,7 @@ from conversations.intake.commands import CitizenCommands
 from conversations.intake.evidence import EvidenceAnswers
 from conversations.intake.first_message import FirstMessage
 from conversations.intake.follow_up import PROMPT_LIFETIME, FollowUp
+from conversations.intake.late_answers import LateAnswers
 from conversations.intake.place import PlaceAnswers
 from conversations.intake.prefill import Understander
 from conversations.intake.submit import Submission
@@ -41,12 +42,15 @@ from conversations.text import normalise
 from conversations.understanding.places import Gazetteer
 
 
-class Intake(CitizenCommands, FirstMessage, PlaceAnswers, EvidenceAnswers, Submission):
+class Intake(
+    CitizenCommands, FirstMessage, PlaceAnswers, EvidenceAnswers, LateAnswers, Submission
+):
     """The dialogue: routes each message to the answer of the question the chat waits on.
 
-    Its parts live in their own modules: commands (``intake_commands``), the first message
-    (``intake_first``), places (``intake_place``), evidence (``intake_evidence``), the ticket
-    (``intake_submit``), and the moves they share (``intake_base``).
+    Its parts live in their own modules of this package: commands (``commands``), the first
+    message (``first_message``), places (``place``), evidence (``evidence``), answers that
+    come early or late (``late_answers``), the ticket (``submit``), and the moves they share
+    (``base``).
     """
 
     def __init__(
@@ -141,8 +145,11 @@ class Intake(CitizenCommands, FirstMessage, PlaceAnswers, EvidenceAnswers, Submi
         step = conv.step
         option = self._chosen(conv, msg)
         if msg.chosen_option is not None and option is None:
-            turn.say(_("That button is no longer active."))
-            self._reask(turn)
+            if not self._late_press(turn, msg):
+                turn.say(_("That button is no longer active."))
+                self._reask(turn)
+            return
+        if option is None and self._late_text(turn, msg):
             return
         if option == prompts.CANCEL:
             self._confirm_cancel(turn)

@@ -18,6 +18,7 @@ from conversations.intake.vocabulary import DONE_WORDS, NONE_WORDS, YES_WORDS
 from conversations.media import SaveFailed, TooLarge
 from conversations.messages import Attachment, Inbound
 from conversations.state import EvidenceItem, Step
+from conversations.text import normalise
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class EvidenceAnswers(IntakeBase):
     def _append_story(self, turn: Turn, text: str) -> None:
         draft = turn.conv.draft
         assert draft is not None
+        if normalise(text) in normalise(draft.chronology or ""):
+            return  # sent again (a retry, an impatient repeat): the story has it already
         combined = f"{draft.chronology or ''}\n{text.strip()}".strip()
         draft.chronology = combined[:MAX_CHRONOLOGY]
         turn.say(_("Added to your story."))
