@@ -74,3 +74,13 @@ async def test_a_story_sent_twice_is_kept_once(bot: Harness) -> None:
     await bot.send(more)  # sent again: not added twice
     summary = texts(await bot.send("tidak ada"))
     assert summary.count(STORY) == 1 and summary.count(more) == 1
+
+
+async def test_start_while_asked_whether_to_cancel_means_continue(bot: Harness) -> None:
+    await bot.send("halo")
+    await bot.send("uang palsu")
+    assert "Batalkan" in texts(await bot.send("/batal"))
+    [reply] = await bot.send("/mulai")
+    assert "tetap disimpan" in reply.text and "Di mana kejadiannya" in reply.text
+    assert "Batalkan" not in reply.text
+    assert "Ceritakan apa yang terjadi" in texts(await bot.send("Cibatu"))

@@ -21,6 +21,11 @@ class CitizenCommands(IntakeBase):
         if cmd.name == "mulai":
             if conv.draft is None:
                 await self._start(turn, None)
+            elif conv.step == Step.CANCEL_CONFIRM:  # "start" answers "cancel it?" with no
+                conv.step = conv.resume or Step.CATEGORY
+                conv.resume = None
+                turn.say(_("Your report is kept; let us continue."))
+                self._reask(turn)
             else:
                 turn.say(
                     _(
