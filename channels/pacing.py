@@ -2,19 +2,24 @@
 (about 30 messages a second overall, about one a second per chat) instead of learning them
 from 429 answers.
 
-Each limit is a token bucket that hands out *reservations*: taking a token never blocks, it
-says how long to wait. A send first waits for its chat's bucket, then for the global one, so a
-chat that is sending fast waits alone and never holds a global slot while it waits.
+Each limit hands out *reservations*: taking one never blocks, it says how long to wait. A
+limit is a token bucket (:class:`Rate`: a steady rate with short bursts) or a sliding window
+(:class:`Window`: at most so many calls in any stretch of so many seconds, the way Telegram
+counts its overall limit, so a burst never doubles up at a second's edge). A send first waits
+for its chat's limit, then for the global one, so a chat that is sending fast waits alone and
+never holds a global slot while it waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-__all__ = ["Pacer", "Rate"]
+__all__ = ["Pacer", "Rate", "Window"]
 
 _PRUNE_AT = 4096
 
@@ -30,6 +35,49 @@ class Rate:
     @property
     def unlimited(self) -> bool:
         return self.per_second <= 0
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At most ``calls`` in any ``seconds``-long stretch of time; ``calls <= 0``: no limit."""
+
+    calls: int
+    seconds: float = 1.0
+
+    @property
+    def unlimited(self) -> bool:
+        return self.calls <= 0
+
+
+class _Limit(Protocol):
+    def take(self, now: float) -> float: ...
+
+    def load(self, now: float) -> float: ...
+
+
+class _Sliding:
+    """The reservations of a :class:`Window`: the ``calls`` latest are kept; a new one is at
+    least ``seconds`` after the one ``calls`` back. Reservations stay in time order."""
+
+    __slots__ = ("_times", "seconds")
+
+    def __init__(self, window: Window) -> None:
+        self.seconds = window.seconds
+        self._times: deque[float] = deque(maxlen=window.calls)
+
+    def take(self, now: float) -> float:
+        times = self._times
+        at = now
+        if len(times) == times.maxlen:
+            at = max(now, times[0] + self.seconds)
+        times.append(at)
+        return at - now
+
+    def load(self, now: float) -> float:
+        """The share of the window taken by calls in the last ``seconds`` and the ones
+        reserved ahead."""
+        taken = sum(1 for at in self._times if at > now - self.seconds)
+        return taken / self._times.maxlen if self._times.maxlen else 0.0
 
 
 class _Bucket:
@@ -51,6 +99,10 @@ class _Bucket:
         self.tokens -= 1.0
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
+    def load(self, now: float) -> float:
+        self._refill(now)
+        return max(0.0, 1.0 - self.tokens / self.burst)
+
     def full(self, now: float) -> bool:
         self._refill(now)
         return self.tokens >= self.burst
@@ -59,7 +111,7 @@ class _Bucket:
 class Pacer:
     def __init__(
         self,
-        overall: Rate,
+        overall: Rate | Window,
         per_chat: Rate,
         *,
         clock: Callable[[], float] = time.monotonic,
@@ -67,7 +119,9 @@ class Pacer:
         self.overall = overall
         self.per_chat = per_chat
         self._clock = clock
-        self._global = _Bucket(overall, clock())
+        self._global: _Limit = (
+            _Sliding(overall) if isinstance(overall, Window) else _Bucket(overall, clock())
+        )
         self._chats: dict[str, _Bucket] = {}
 
     async def wait(self, chat_id: str | None = None) -> None:
@@ -80,6 +134,13 @@ class Pacer:
             delay = self._global.take(self._clock())
             if delay > 0:
                 await asyncio.sleep(delay)
+
+    def load(self) -> float:
+        """How busy the global limit is, from 0 (idle) to 1 (every slot taken) and beyond
+        (calls waiting): calls that can be left out are left out when it is busy."""
+        if self.overall.unlimited:
+            return 0.0
+        return self._global.load(self._clock())
 
     def _chat(self, chat_id: str) -> _Bucket:
         bucket = self._chats.get(chat_id)

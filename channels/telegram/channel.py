@@ -48,7 +48,7 @@ from channels.base import (
     Transient,
 )
 from channels.delivery import PartialSends
-from channels.pacing import Pacer, Rate
+from channels.pacing import Pacer, Rate, Window
 from channels.telegram.albums import AlbumBuffer
 from channels.telegram.chores import Chores
 from channels.telegram.inbound import (
@@ -82,7 +82,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.telegram.org"
 ALLOWED_UPDATES = ("message", "callback_query")
-TELEGRAM_OVERALL = Rate(30.0, 30)  # Telegram: about 30 messages a second
+TELEGRAM_OVERALL = Window(30, 1.0)  # Telegram: about 30 calls a second, edits included
 TELEGRAM_PER_CHAT = Rate(1.0, 3)  # about one a second per chat; short bursts are tolerated
 
 
@@ -107,7 +107,7 @@ class Webhook:
 
 @dataclass(frozen=True, slots=True)
 class TelegramOptions:
-    overall: Rate = TELEGRAM_OVERALL
+    overall: Rate | Window = TELEGRAM_OVERALL
     per_chat: Rate = TELEGRAM_PER_CHAT
     album_wait: float = 1.0  # an album is complete when no part came for this long
     poll_timeout: float = 30.0

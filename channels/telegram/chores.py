@@ -25,6 +25,7 @@ __all__ = ["Chores"]
 log = logging.getLogger(__name__)
 
 _REMEMBERED_GROUPS = 10_000
+BUSY = 0.5  # share of the overall limit in use above which keyboards are not edited away
 
 
 class Chores:
@@ -45,7 +46,12 @@ class Chores:
 
     def retire(self, chat_id: str, message_id: int, text: str | None = None) -> None:
         """Edit the keyboard away from ``message_id``; with ``text``, the message's text
-        becomes ``text`` (the question with the choice under it)."""
+        becomes ``text`` (the question with the choice under it). Left out while the bot is
+        busy (more than half of Telegram's overall limit in use): the replies come first,
+        and a press on a keyboard left behind is answered by the keyboard ledger."""
+        if self._pacer.load() > BUSY:
+            log.debug("telegram: keyboard left in place while busy")
+            return
 
         def edit() -> Awaitable[object]:
             bot = self._bot()
