@@ -38,7 +38,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,8 +55,7 @@ from fake_bot_api import (  # noqa: E402  (the tests' fake Bot API server)
     FakeBotApi,
 )
 
-OVERALL = 30.0  # messages per second, overall
-OVERALL_BURST = 30
+OVERALL = 30.0  # calls (sends and edits) in any one second, overall: a sliding window
 PER_CHAT = 1.0  # messages per second, per chat
 PER_CHAT_BURST = 3
 LATENCY = 0.1  # seconds, every call
@@ -90,6 +89,25 @@ class _Bucket:
         return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
 
 
+class _SlidingWindow:
+    """Telegram's overall limit as it counts it: at most ``calls`` in any second."""
+
+    def __init__(self, calls: int, seconds: float = 1.0) -> None:
+        self.calls = calls
+        self.seconds = seconds
+        self.times: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        while self.times and self.times[0] <= now - self.seconds:
+            self.times.popleft()
+        if len(self.times) < self.calls:
+            return 0.0
+        return self.times[0] + self.seconds - now
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
+
+
 class LimitedBotApi(FakeBotApi):
     """The tests' fake with Telegram's flood limits enforced on sends and edits, a log of
     every delivery, and a wake-up per chat for the citizens waiting on it."""
@@ -99,7 +117,7 @@ class LimitedBotApi(FakeBotApi):
         self.faults.latency = latency
         self.overall = overall
         self.per_chat = per_chat
-        self._global = _Bucket(overall, OVERALL_BURST, time.monotonic())
+        self._global = _SlidingWindow(int(overall))
         self._chat_buckets: dict[int, _Bucket] = {}
         self.delivered: list[tuple[float, int, str, str]] = []  # (when, chat, method, text)
         self.refused = 0  # 429s sent
@@ -123,7 +141,7 @@ class LimitedBotApi(FakeBotApi):
             seconds = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {seconds}", seconds)
         bucket.tokens -= 1.0
-        self._global.tokens -= 1.0
+        self._global.take(now)
 
     def _bot_message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         message = super()._bot_message(params, **content)
@@ -173,6 +191,8 @@ class Citizen:
     done_at: float | None = None
     ticket: str | None = None
     stuck_at: str | None = None
+    moves: int = 0  # messages and presses the citizen sent
+    latencies: list[float] = field(default_factory=list)  # move -> first reply, seconds
 
 
 async def citizen(fake: LimitedBotApi, who: Citizen, step_timeout: float) -> None:
@@ -204,6 +224,102 @@ async def citizen(fake: LimitedBotApi, who: Citizen, step_timeout: float) -> Non
     found = re.search(TICKET, text)
     who.ticket = found.group() if found else None
     who.done_at = time.monotonic()
+
+
+QUIET = 0.8  # an impatient citizen answers once the bot has been quiet this long in the chat
+LABELS = {  # what an eager citizen types for its category before the menu arrives
+    "uang_palsu": "uang palsu",
+    "penipuan": "penipuan",
+    "narkoba": "narkoba",
+    "premanisme": "premanisme",
+    "pencurian": "pencurian",
+    "kecelakaan": "kecelakaan",
+}
+
+
+async def _quiet(fake: LimitedBotApi, chat: int, seen: int, deadline: float) -> None:
+    """Wait for a bot message after index ``seen``, then until none has come for QUIET."""
+    event = fake._waiters.setdefault(chat, asyncio.Event())
+    while len(fake.bot_texts(chat)) <= seen:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        event.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), remaining)
+    while True:
+        count = len(fake.bot_texts(chat))
+        event.clear()
+        try:
+            await asyncio.wait_for(event.wait(), QUIET)
+        except TimeoutError:
+            if len(fake.bot_texts(chat)) == count:
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError
+
+
+async def impatient_citizen(fake: LimitedBotApi, who: Citizen, step_timeout: float) -> None:
+    """The same intake, answered as a person on a phone does under load: each move as soon as
+    the bot has been quiet ``QUIET`` seconds, whatever it said; every third citizen types the
+    topic before the menu arrives and then presses the menu's button anyway; a button is
+    pressed on the newest message that shows it (the last question seen)."""
+    chat = who.chat
+    category = CATEGORIES[chat % len(CATEGORIES)]
+    eager = chat % 3 == 0
+    photo = b"\xff\xd8\xff\xe0burst-photo-" + chat.to_bytes(8, "big") + bytes(range(256)) * 8
+
+    async def move(act: Any) -> bool:
+        seen = len(fake.bot_texts(chat))
+        sent = time.monotonic()
+        try:
+            act()
+        except AssertionError:  # no such button in sight
+            return False
+        who.moves += 1
+        try:
+            await _quiet(fake, chat, seen, sent + step_timeout)
+        except TimeoutError:
+            return False
+        first = next(d[0] for d in fake.delivered if d[1] == chat and d[0] >= sent)
+        who.latencies.append(first - sent)
+        return True
+
+    command = {"type": "bot_command", "offset": 0, "length": 6}
+    if eager:
+        fake.text(chat, "/start", entities=[command])
+        fake.text(chat, LABELS[category])  # before the menu has arrived
+        who.moves += 2
+        await _quiet(fake, chat, 0, time.monotonic() + step_timeout)
+        with contextlib.suppress(AssertionError):
+            fake.press_option(chat, category)  # the menu's button, pressed late
+            who.moves += 1
+        with contextlib.suppress(TimeoutError):
+            await _quiet(fake, chat, len(fake.bot_texts(chat)) - 1, time.monotonic() + 5)
+    elif not await move(lambda: fake.text(chat, "/start", entities=[command])):
+        who.stuck_at = "the menu"
+        return
+    elif not await move(lambda: fake.press_option(chat, category)):
+        who.stuck_at = "the place question"
+        return
+    steps = (
+        ("the story question", lambda: fake.location(chat, *PIN)),
+        ("the evidence question", lambda: fake.text(chat, STORY)),
+        ("the photo's acknowledgement", lambda: fake.photo(chat, photo)),
+        ("the summary", lambda: fake.text(chat, "selesai")),
+        ("the ticket number", lambda: fake.press_option(chat, "submit")),
+    )
+    for name, act in steps:
+        if not await move(act):
+            who.stuck_at = name
+            return
+    for text in reversed(fake.bot_texts(chat)):
+        found = re.search(TICKET, text)
+        if found:
+            who.ticket = found.group()
+            who.done_at = time.monotonic()
+            return
+    who.stuck_at = "the ticket number"
 
 
 async def watchdog(fake: LimitedBotApi, tasks: list[asyncio.Task[None]], idle: float) -> None:
@@ -238,13 +354,29 @@ class BotRun:
     lost: int = 0
     duplicated: int = 0
     stuck: Counter[str] = field(default_factory=Counter)
+    refused_by: Counter[str] = field(default_factory=Counter)  # 429s by method
+    intended: int = 0  # tickets with the category and the place the citizen meant
+    moves: int = 0  # citizens' messages and presses
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def calls_per_intake(self) -> float:
+        return (self.sends + self.edits) / self.finished if self.finished else 0.0
+
+    def latency(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return 0.0
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
     @property
     def outbound_rate(self) -> float:
         return (self.sends + self.edits) / self.drain if self.drain else 0.0
 
 
-def _bot_command(kind: str, url: str, work: Path) -> tuple[list[str], dict[str, str]]:
+def _bot_command(
+    kind: str, url: str, work: Path, root: Path = ROOT
+) -> tuple[list[str], dict[str, str], Path]:
     from fake_bot_api import TOKEN
 
     env = {**os.environ, "TAROS_LOG_LEVEL": "ERROR", "PYTHONUNBUFFERED": "1"}
@@ -254,8 +386,9 @@ def _bot_command(kind: str, url: str, work: Path) -> tuple[list[str], dict[str, 
             TAROS_TELEGRAM_TOKEN=TOKEN,
             TAROS_TELEGRAM_API_URL=url,
         )
-        return [sys.executable, "-m", "bot.cli", "run"], env
-    return [
+        return [sys.executable, "-m", "bot.cli", "run"], env, root
+    return (
+        [
         sys.executable,
         "-m",
         "bench.ptb_baseline",
@@ -263,19 +396,31 @@ def _bot_command(kind: str, url: str, work: Path) -> tuple[list[str], dict[str, 
         url,
         "--token",
         TOKEN,
-        "--work",
-        str(work),
-    ], env
+            "--work",
+            str(work),
+        ],
+        env,
+        ROOT,
+    )
 
 
-async def run_bot(kind: str, citizens: int, work: Path, step_timeout: float) -> BotRun:
+async def run_bot(
+    kind: str,
+    citizens: int,
+    work: Path,
+    step_timeout: float,
+    *,
+    impatient: bool = False,
+    root: Path = ROOT,
+) -> BotRun:
     fake = LimitedBotApi(overall=OVERALL, per_chat=PER_CHAT, latency=LATENCY)
     url = await fake.start()
-    command, env = _bot_command(kind, url, work)
+    command, env, cwd = _bot_command(kind, url, work, root)
     log = (work / f"{kind}.log").open("w")
     process = await asyncio.create_subprocess_exec(
-        *command, cwd=ROOT, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
+        *command, cwd=cwd, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
     )
+    play = impatient_citizen if impatient else citizen
     result = BotRun(kind, citizens)
     try:
         # ready once it polls for updates
@@ -283,7 +428,7 @@ async def run_bot(kind: str, citizens: int, work: Path, step_timeout: float) -> 
         people = [Citizen(FIRST_CHAT + n) for n in range(citizens)]
         started = time.monotonic()
         calls_before = len(fake.calls)
-        tasks = [asyncio.create_task(citizen(fake, who, step_timeout)) for who in people]
+        tasks = [asyncio.create_task(play(fake, who, step_timeout)) for who in people]
         await asyncio.gather(
             watchdog(fake, tasks, idle=max(15.0, 4 * LATENCY * 10)),
             *tasks,
@@ -297,16 +442,20 @@ async def run_bot(kind: str, citizens: int, work: Path, step_timeout: float) -> 
         result.drain = last - started
         result.sends = sum(1 for d in mine if d[2] == "send")
         result.edits = sum(1 for d in mine if d[2] == "edit")
-        result.refused = sum(
-            1
+        refused = Counter(
+            c.method
             for c in fake.calls[calls_before:]
             if c.status == 429 and c.method in SEND_METHODS | EDIT_METHODS
         )
+        result.refused = sum(refused.values())
+        result.refused_by = refused
         result.finished = sum(1 for who in people if who.done_at is not None)
         tickets = [who.ticket for who in people if who.ticket]
         result.tickets = len(tickets)
         result.distinct_tickets = len(set(tickets))
         result.stuck = Counter(who.stuck_at or "cancelled" for who in people if not who.done_at)
+        result.moves = sum(who.moves for who in people)
+        result.latencies = [seconds for who in people for seconds in who.latencies]
         received = {
             chat: Counter(d[3] for d in mine if d[1] == chat and d[2] == "send")
             for chat in bot_chats
@@ -321,6 +470,8 @@ async def run_bot(kind: str, citizens: int, work: Path, step_timeout: float) -> 
             await process.wait()
         log.close()
         await fake.stop()
+    if kind == "taros":
+        result.intended = _as_meant(work, {who.chat for who in people})
     intended = _intended(kind, work)
     for chat in bot_chats:
         want = intended.get(chat, Counter())
@@ -336,6 +487,22 @@ async def _settle(fake: LimitedBotApi, quiet: float, limit: float = 120.0) -> No
         if time.monotonic() - fake.last_call >= quiet:
             return
         await asyncio.sleep(0.2)
+
+
+CIBATU = "32.05.12"  # the kecamatan of PIN
+
+
+def _as_meant(work: Path, chats: set[int]) -> int:
+    """Tickets whose category is the one the citizen chose and whose place is the pin's."""
+    with sqlite3.connect(work / "data" / "taros.db") as db:
+        rows = db.execute("SELECT chat_id, category, kecamatan_code FROM tickets").fetchall()
+    return sum(
+        1
+        for chat, category, kecamatan in rows
+        if int(chat) in chats
+        and category == CATEGORIES[int(chat) % len(CATEGORIES)]
+        and kecamatan == CIBATU
+    )
 
 
 def _intended(kind: str, work: Path) -> dict[int, Counter[str]]:
@@ -371,6 +538,25 @@ def table(runs: list[BotRun]) -> str:
             *(f"{r.outbound_rate / OVERALL:.0%}" for r in runs),
         ),
         ("429 retry_after received", *(f"{r.refused}" for r in runs)),
+        (
+            "  by method",
+            *(", ".join(f"{k} {v}" for k, v in r.refused_by.items()) or "-" for r in runs),
+        ),
+        (
+            "tickets with the category and place meant",
+            *(f"{r.intended}" if r.name == "taros" else "-" for r in runs),
+        ),
+        (
+            "API calls (sends + edits) per finished intake",
+            *(f"{r.calls_per_intake:.1f}" for r in runs),
+        ),
+        (
+            "reply latency p50 / p95 (s)",
+            *(
+                f"{r.latency(0.5):.1f} / {r.latency(0.95):.1f}" if r.latencies else "-"
+                for r in runs
+            ),
+        ),
         ("replies the bot committed to send", *(f"{r.committed}" for r in runs)),
         ("lost (committed, never delivered)", *(f"{r.lost}" for r in runs)),
         ("duplicated (delivered more than once)", *(f"{r.duplicated}" for r in runs)),
@@ -397,6 +583,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--targets", action="store_true", help="fail when a target is missed")
     parser.add_argument("--work", type=Path, help="folder to keep the runs in (default: temp)")
+    parser.add_argument(
+        "--impatient",
+        action="store_true",
+        help=f"citizens answer once the bot is quiet {QUIET} s (some early, some on old buttons)",
+    )
+    parser.add_argument(
+        "--bot-root", type=Path, default=ROOT, help="run TAROS from this checkout (before/after)"
+    )
     args = parser.parse_args(argv)
     kinds = [args.only] if args.only else ["taros", "baseline"]
     with tempfile.TemporaryDirectory(prefix="taros-burst-") as tmp:
@@ -404,12 +598,21 @@ def main(argv: list[str] | None = None) -> int:
         runs = []
         for kind in kinds:
             (work / kind).mkdir(parents=True, exist_ok=True)
-            run = asyncio.run(run_bot(kind, args.citizens, work / kind, args.step_timeout))
+            run = asyncio.run(
+                run_bot(
+                    kind,
+                    args.citizens,
+                    work / kind,
+                    args.step_timeout,
+                    impatient=args.impatient,
+                    root=args.bot_root.resolve(),
+                )
+            )
             print(f"{kind}: drained in {run.drain:.1f} s", flush=True)
             runs.append(run)
     print(
         f"\n{args.citizens} citizens at once; the server enforces {OVERALL:.0f} msg/s overall"
-        f" (burst {OVERALL_BURST}), {PER_CHAT:.0f}/s per chat (burst {PER_CHAT_BURST}),"
+        f" (in any second), {PER_CHAT:.0f}/s per chat (burst {PER_CHAT_BURST}),"
         f" 429 retry_after, {LATENCY * 1000:.0f} ms per call; {os.cpu_count()} cores"
     )
     print(table(runs))

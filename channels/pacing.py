@@ -142,6 +142,17 @@ class Pacer:
             return 0.0
         return self._global.load(self._clock())
 
+    def spare(self, chat_id: str) -> float:
+        """The messages ``chat_id`` could be sent at once now without waiting for its limit
+        (a full bucket's burst when it has been quiet)."""
+        if self.per_chat.unlimited:
+            return float("inf")
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            return float(max(1, self.per_chat.burst))
+        bucket._refill(self._clock())
+        return max(0.0, bucket.tokens)
+
     def _chat(self, chat_id: str) -> _Bucket:
         bucket = self._chats.get(chat_id)
         if bucket is None:

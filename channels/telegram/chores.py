@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 _REMEMBERED_GROUPS = 10_000
 BUSY = 0.5  # share of the overall limit in use above which keyboards are not edited away
+SPARE = 2.0  # ... and the chat's own room: an edit never takes the next reply's turn
 
 
 class Chores:
@@ -47,9 +48,10 @@ class Chores:
     def retire(self, chat_id: str, message_id: int, text: str | None = None) -> None:
         """Edit the keyboard away from ``message_id``; with ``text``, the message's text
         becomes ``text`` (the question with the choice under it). Left out while the bot is
-        busy (more than half of Telegram's overall limit in use): the replies come first,
-        and a press on a keyboard left behind is answered by the keyboard ledger."""
-        if self._pacer.load() > BUSY:
+        busy (more than half of Telegram's overall limit in use, or the chat without room for
+        two more messages at once): the replies come first, and a press on a keyboard left
+        behind is answered by the keyboard ledger."""
+        if self._pacer.load() > BUSY or self._pacer.spare(chat_id) < SPARE:
             log.debug("telegram: keyboard left in place while busy")
             return
 
@@ -59,7 +61,7 @@ class Chores:
                 return bot.edit_message_text(text, chat_id=int(chat_id), message_id=message_id)
             return bot.edit_message_reply_markup(chat_id=int(chat_id), message_id=message_id)
 
-        self._spawn("keyboard removal", edit, pace="")
+        self._spawn("keyboard removal", edit, pace=chat_id)  # counted per chat, as Telegram does
 
     def notice_group(self, chat_id: int, text: str) -> None:
         """Send ``text`` to a group, once per group (as long as the process runs)."""
