@@ -270,12 +270,18 @@ async def impatient_citizen(fake: LimitedBotApi, who: Citizen, step_timeout: flo
     photo = b"\xff\xd8\xff\xe0burst-photo-" + chat.to_bytes(8, "big") + bytes(range(256)) * 8
 
     async def move(act: Any) -> bool:
-        seen = len(fake.bot_texts(chat))
+        deadline = time.monotonic() + step_timeout
+        while True:
+            seen = len(fake.bot_texts(chat))
+            try:
+                act()
+                break
+            except AssertionError:  # the button is not in sight yet: wait for more
+                try:
+                    await _quiet(fake, chat, seen, deadline)
+                except TimeoutError:
+                    return False
         sent = time.monotonic()
-        try:
-            act()
-        except AssertionError:  # no such button in sight
-            return False
         who.moves += 1
         try:
             await _quiet(fake, chat, seen, sent + step_timeout)

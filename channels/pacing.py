@@ -39,7 +39,10 @@ class Rate:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """At most ``calls`` in any ``seconds``-long stretch of time; ``calls <= 0``: no limit."""
+    """At most ``calls`` in any ``seconds``-long stretch of time, spread out: two calls are at
+    least ``seconds / calls`` apart, so that what a server receives stays within its window
+    even when the network delays some calls more than others (a burst of a whole window at
+    once would arrive bunched with the next one). ``calls <= 0``: no limit."""
 
     calls: int
     seconds: float = 1.0
@@ -56,26 +59,37 @@ class _Limit(Protocol):
 
 
 class _Sliding:
-    """The reservations of a :class:`Window`: the ``calls`` latest are kept; a new one is at
-    least ``seconds`` after the one ``calls`` back. Reservations stay in time order."""
+    """A :class:`Window` over the calls actually made: the ``calls`` latest are kept, and a
+    call goes only when the one ``calls`` back is ``seconds`` old. Calls are counted when they
+    go, not when they were planned: a wake-up that comes late (a busy event loop) must not
+    push a planned call into a second already full."""
 
-    __slots__ = ("_times", "seconds")
+    __slots__ = ("_times", "gap", "seconds")
 
     def __init__(self, window: Window) -> None:
         self.seconds = window.seconds
+        self.gap = window.seconds / window.calls
         self._times: deque[float] = deque(maxlen=window.calls)
 
-    def take(self, now: float) -> float:
+    def wait(self, now: float) -> float:
+        """Seconds until a call may go (0: now)."""
         times = self._times
-        at = now
-        if len(times) == times.maxlen:
-            at = max(now, times[0] + self.seconds)
-        times.append(at)
-        return at - now
+        if not times:
+            return 0.0
+        spaced = times[-1] + self.gap - now
+        if len(times) < (times.maxlen or 0):
+            return max(0.0, spaced)
+        return max(0.0, spaced, times[0] + self.seconds - now)
+
+    def take(self, now: float) -> float:
+        """Count a call going now when one may; else the seconds to wait and try again."""
+        delay = self.wait(now)
+        if delay <= 0:
+            self._times.append(now)
+        return delay
 
     def load(self, now: float) -> float:
-        """The share of the window taken by calls in the last ``seconds`` and the ones
-        reserved ahead."""
+        """The share of the window taken by the calls of the last ``seconds``."""
         taken = sum(1 for at in self._times if at > now - self.seconds)
         return taken / self._times.maxlen if self._times.maxlen else 0.0
 
@@ -131,9 +145,15 @@ class Pacer:
             if delay > 0:
                 await asyncio.sleep(delay)
         if not self.overall.unlimited:
-            delay = self._global.take(self._clock())
-            if delay > 0:
-                await asyncio.sleep(delay)
+            if isinstance(self._global, _Sliding):
+                # a limit in time: each wait is computed, and the call asks again after it
+                # (another caller may have taken the slot meanwhile)
+                while (delay := self._global.take(self._clock())) > 0:  # noqa: ASYNC110
+                    await asyncio.sleep(delay)
+            else:
+                delay = self._global.take(self._clock())
+                if delay > 0:
+                    await asyncio.sleep(delay)
 
     def load(self) -> float:
         """How busy the global limit is, from 0 (idle) to 1 (every slot taken) and beyond

@@ -156,9 +156,9 @@ class FakeBotApi:
         call = Call(method, params)
         self.calls.append(call)
         try:
+            self._misbehave(method, params)  # limits are counted as calls arrive
             if self.faults.latency and method != "getUpdates":
                 await asyncio.sleep(self.faults.latency)
-            self._misbehave(method, params)
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
