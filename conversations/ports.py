@@ -133,6 +133,17 @@ class Assign:
 
 
 @dataclass(frozen=True, slots=True)
+class Recategorise:
+    """An officer corrected the ticket's category (``/kategori``): a labelled example for the
+    understanding of free text."""
+
+    ticket_id: int
+    from_category: str
+    to_category: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
 class TicketNote:
     """An event that changes no field: a relayed message, the reporter's answer."""
 
@@ -192,6 +203,7 @@ class EraseReporter:
 TicketOp = (
     StatusChange
     | Assign
+    | Recategorise
     | TicketNote
     | SetPrompt
     | ClearPrompt

@@ -64,3 +64,36 @@ async def test_a_citizen_who_types_start_or_a_command_word_gets_the_citizen_dial
     assert "Laporan Anda tentang apa" in texts(await bot.send("/start", chat="warga"))
     replies = texts(await bot.send("/status GRT-2026-00001", chat="warga"))
     assert "tidak ditemukan di antara laporan Anda" in replies
+
+
+async def test_an_officer_corrects_the_topic_and_the_correction_is_kept_as_an_example(
+    bot: Harness,
+) -> None:
+    number = await reported(bot)  # uang palsu, SATRESKRIM
+    await register(bot, "reskrim")
+    corrected = texts(await bot.send(f"/kategori {number} penipuan", chat="reskrim"))
+    assert f"Topik {number} dikoreksi menjadi Penipuan" in corrected
+    assert await bot.query("SELECT category FROM tickets WHERE number = ?", (number,)) == [
+        ("penipuan",)
+    ]
+    assert await bot.query(
+        "SELECT from_category, to_category, actor LIKE 'officer:%' FROM category_corrections"
+    ) == [("uang_palsu", "penipuan", 1)]
+    details = texts(await bot.send(f"/status {number}", chat="reskrim"))
+    assert "Penipuan" in details
+
+    again = texts(await bot.send(f"kategori {number} penipuan", chat="reskrim"))
+    assert "sudah bertopik Penipuan" in again
+    unknown = texts(await bot.send(f"/kategori {number} entahlah", chat="reskrim"))
+    assert "tidak dikenal" in unknown and "uang_palsu" in unknown
+    moved = texts(await bot.send(f"/kategori {number} narkoba", chat="reskrim"))
+    assert f"/tugaskan {number} SATRESNARKOBA" in moved
+    assert await bot.query("SELECT COUNT(*) FROM category_corrections") == [(2,)]
+
+
+async def test_an_officer_of_another_unit_cannot_correct_the_topic(bot: Harness) -> None:
+    number = await reported(bot)
+    await register(bot, "lantas", unit="SATLANTAS")
+    replies = texts(await bot.send(f"/kategori {number} penipuan", chat="lantas"))
+    assert "tidak ditemukan" in replies
+    assert await bot.query("SELECT COUNT(*) FROM category_corrections") == [(0,)]

@@ -1,7 +1,8 @@
 """Applying the ticket operations of a :class:`~conversations.ports.Changes` inside its
-transaction: status changes, reassignment, notes, reporter prompts, strikes, and the
-reporter's block (:mod:`bot.storage.blocks`) and erasure (:mod:`bot.storage.erasure`). Each
-ticket change writes its event to the audit trail (``ticket_events``)."""
+transaction: status changes, reassignment, category corrections, notes, reporter prompts,
+strikes, and the reporter's block (:mod:`bot.storage.blocks`) and erasure
+(:mod:`bot.storage.erasure`). Each ticket change writes its event to the audit trail
+(``ticket_events``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from conversations.ports import (
     BlockReporter,
     ClearPrompt,
     EraseReporter,
+    Recategorise,
     Resolved,
     SetPrompt,
     StatusChange,
@@ -51,6 +53,8 @@ async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None
             None,
             f"{op.from_unit} -> {op.to_unit}",
         )
+    elif isinstance(op, Recategorise):
+        await _recategorise(conn, op, stamp)
     elif isinstance(op, TicketNote):
         if op.first_response:
             await conn.execute(
@@ -123,6 +127,30 @@ async def _status_change(conn: aiosqlite.Connection, op: StatusChange, stamp: st
         raise StaleTicket(f"ticket {op.ticket_id} is no longer {op.from_status}")
     kind = "reopened" if reopening else "status"
     await _event(conn, op.ticket_id, stamp, op.actor, kind, op.from_status, op.to_status, op.note)
+
+
+async def _recategorise(conn: aiosqlite.Connection, op: Recategorise, stamp: str) -> None:
+    cursor = await conn.execute(
+        "UPDATE tickets SET category = ?, updated_at = ? WHERE id = ? AND category = ?",
+        (op.to_category, stamp, op.ticket_id, op.from_category),
+    )
+    if cursor.rowcount != 1:
+        raise StaleTicket(f"ticket {op.ticket_id} is no longer of {op.from_category}")
+    await conn.execute(
+        "INSERT INTO category_corrections(ticket_id, from_category, to_category, actor, at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (op.ticket_id, op.from_category, op.to_category, op.actor, stamp),
+    )
+    await _event(
+        conn,
+        op.ticket_id,
+        stamp,
+        op.actor,
+        "category",
+        None,
+        None,
+        f"{op.from_category} -> {op.to_category}",
+    )
 
 
 async def _event(

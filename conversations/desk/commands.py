@@ -26,6 +26,7 @@ from conversations.ports import (
     BlockReporter,
     Changes,
     Officer,
+    Recategorise,
     SetPrompt,
     StatusChange,
     Store,
@@ -78,6 +79,8 @@ COMMANDS = {
     "list": "daftar",
     "bukti": "bukti",
     "evidence": "bukti",
+    "kategori": "kategori",
+    "category": "kategori",
     "digest": "digest",
     "bantuan": "bantuan",
     "help": "bantuan",
@@ -109,7 +112,7 @@ class EvidenceSource(Protocol):
 
 
 # Commands whose first argument is a report number.
-NUMBERED = frozenset({"status", "tugaskan", "balas", "bukti"})
+NUMBERED = frozenset({"status", "tugaskan", "balas", "bukti", "kategori"})
 
 
 def is_staff_command(text: str, *, drafting: bool) -> bool:
@@ -182,6 +185,7 @@ class OfficerDesk:
             "balas": self._relay,
             "daftar": self._list,
             "bukti": self._evidence,
+            "kategori": self._recategorise,
             "digest": self._digest,
             "bantuan": self._help,
         }[name]
@@ -202,6 +206,7 @@ class OfficerDesk:
             _("/balas NUMBER message - write to the reporter through the bot"),
             _("/daftar [status|unit|terlambat] [page] - the open reports"),
             _("/bukti NUMBER - the evidence files"),
+            _("/kategori NUMBER CODE - correct the topic (an example the bot learns from)"),
         ]
         if work.officer.role.sees_every_unit:
             lines.append(_("/digest - the summary of the last day"))
@@ -362,6 +367,44 @@ class OfficerDesk:
                     moved, self.categories, self.gazetteer, self.settings.tz
                 )
                 work.to(other, f"{text}\n{notice}")
+
+    async def _recategorise(self, work: _Work, args: str) -> None:
+        number, rest = split_number(args)
+        ticket = await self._ticket(work, number)
+        if ticket is None:
+            return
+        wanted = rest.strip().lower().replace("-", "_")
+        category = self.categories.get(wanted) if wanted else None
+        if category is None and rest.strip():
+            match = self.categories.match_answer(rest)
+            category = self.categories.get(match.code) if match is not None else None
+        if category is None:
+            codes = ", ".join(c.code for c in self.categories.all)
+            work.say(
+                _("Unknown topic %(topic)s. The codes: %(codes)s.")
+                % {"topic": rest.strip()[:40] or "-", "codes": codes}
+            )
+            return
+        label = category.label(current_locale())
+        if category.code == ticket.category:
+            work.say(
+                _("Report %(number)s already has the topic %(topic)s.")
+                % {"number": ticket.number, "topic": label}
+            )
+            return
+        work.changes.ops.append(
+            Recategorise(ticket.id, ticket.category, category.code, work.officer.actor)
+        )
+        lines = [
+            _("Topic of %(number)s corrected to %(topic)s.")
+            % {"number": ticket.number, "topic": label}
+        ]
+        if category.unit not in (ticket.unit, ticket.polsek):
+            lines.append(
+                _("Its usual unit is %(unit)s: /tugaskan %(number)s %(unit)s hands it over.")
+                % {"unit": category.unit, "number": ticket.number}
+            )
+        work.say("\n".join(lines))
 
     async def _relay(self, work: _Work, args: str) -> None:
         number, message = split_number(args)
