@@ -31,8 +31,9 @@ class EvidenceAnswers(IntakeBase):
             await self._absorb_extras(turn, msg)
             if msg.text.strip() and len(msg.text.strip()) >= MIN_CHRONOLOGY:
                 self._append_story(turn, msg.text)
-            text, options = prompts.evidence_question(self.settings.max_evidence_items)
-            turn.conv.options = options
+            # the acknowledgement and what to do next, in one message with its button
+            text, options = prompts.more_evidence_question()
+            turn.ask(Step.EVIDENCE, text, options)
             return
         choice = option
         if choice is None:

@@ -143,6 +143,11 @@ def evidence_question(max_items: int) -> tuple[str, list[Option]]:
     return text, [Option(DONE, _("Done")), Option(NONE, _("No evidence"))]
 
 
+def more_evidence_question() -> tuple[str, list[Option]]:
+    """After a file: more may come; 'selesai' ends the evidence."""
+    return _("Send more files, or type 'selesai' when you are done."), [Option(DONE, _("Done"))]
+
+
 def edit_question() -> tuple[str, list[Option]]:
     return _("Which part do you want to change?"), [
         Option(FIELD_PREFIX + "category", _("Topic")),
