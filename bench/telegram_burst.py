@@ -640,7 +640,16 @@ def main(argv: list[str] | None = None) -> int:
             f"TAROS drained in {taros.drain:.1f} s at {share:.0%} of the limit,"
             f" {taros.lost} lost, {taros.duplicated} duplicated, {taros.refused} 429s"
         )
-        if args.targets:
+        if args.impatient:
+            parts.append(
+                f"{taros.intended}/{taros.citizens} as meant, {taros.calls_per_intake:.1f} calls"
+                f" per intake, latency p50 {taros.latency(0.5):.1f} s"
+                f" p95 {taros.latency(0.95):.1f} s"
+            )
+        if args.targets and args.impatient:  # issue 14: a dialogue that holds up under load
+            ok = ok and taros.intended == taros.citizens
+            ok = ok and taros.calls_per_intake <= 8 and taros.refused == 0
+        elif args.targets:
             ok = ok and share >= 0.9
     if base is not None:
         parts.append(

@@ -134,7 +134,9 @@ class Pacer:
         self.per_chat = per_chat
         self._clock = clock
         self._global: _Limit = (
-            _Sliding(overall) if isinstance(overall, Window) else _Bucket(overall, clock())
+            _Sliding(overall)
+            if isinstance(overall, Window) and not overall.unlimited
+            else _Bucket(overall if isinstance(overall, Rate) else Rate(0), clock())
         )
         self._chats: dict[str, _Bucket] = {}
 

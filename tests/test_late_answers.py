@@ -57,7 +57,7 @@ async def test_a_different_place_sent_late_changes_the_place_with_a_notice(
     await bot.send("halo")
     await bot.send("uang palsu")
     await bot.send(location=CIBATU_PIN)
-    replies = await bot.send("Haurpanggung Tarogong Kidul")
+    replies = await bot.send("Haurpanggung")
     assert len(replies) == 1
     text = replies[0].text
     assert "Lokasi diganti ke" in text and "Haurpanggung" in text
@@ -84,3 +84,32 @@ async def test_start_while_asked_whether_to_cancel_means_continue(bot: Harness) 
     assert "tetap disimpan" in reply.text and "Di mana kejadiannya" in reply.text
     assert "Batalkan" not in reply.text
     assert "Ceritakan apa yang terjadi" in texts(await bot.send("Cibatu"))
+
+
+async def test_a_short_story_naming_a_place_or_a_topic_is_still_the_story(bot: Harness) -> None:
+    await bot.send("halo")
+    await bot.send("preman")
+    await bot.send("Cibatu")
+    asked = texts(await bot.send("Dijambret di Cibatu tadi"))  # a story, short but whole
+    assert "Apakah ada bukti" in asked and "Lokasi" not in asked
+    await bot.send("ada bukti transfer")  # at the evidence question: added to the story
+    summary = texts(await bot.send("tidak ada"))
+    assert "Dijambret di Cibatu tadi" in summary and "ada bukti transfer" in summary
+    assert "Premanisme" in summary and "Penipuan" not in summary
+
+
+async def test_a_landmark_at_the_place_question_is_a_place_not_a_topic(bot: Harness) -> None:
+    await bot.send("halo")
+    await bot.send("preman")
+    replies = texts(await bot.send("kantor samsat"))
+    assert "Topik diganti" not in replies
+
+
+async def test_a_story_that_is_only_emoji_is_not_lost_as_a_repeat(bot: Harness) -> None:
+    await bot.send("halo")
+    await bot.send("uang palsu")
+    await bot.send("Cibatu")
+    await bot.send(STORY)
+    await bot.send("😡😡😡😡😡😡😡😡😡😡😡😡😡😡😡😡")  # 16 characters, no letters
+    summary = texts(await bot.send("tidak ada"))
+    assert "😡😡😡" in summary

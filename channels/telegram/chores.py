@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 _REMEMBERED_GROUPS = 10_000
 BUSY = 0.5  # share of the overall limit in use above which keyboards are not edited away
-SPARE = 2.0  # ... and the chat's own room: an edit never takes the next reply's turn
+SPARE = 3.0  # ... and the chat's own room (its full burst): an edit never delays a reply
 
 
 class Chores:
@@ -48,9 +48,9 @@ class Chores:
     def retire(self, chat_id: str, message_id: int, text: str | None = None) -> None:
         """Edit the keyboard away from ``message_id``; with ``text``, the message's text
         becomes ``text`` (the question with the choice under it). Left out while the bot is
-        busy (more than half of Telegram's overall limit in use, or the chat without room for
-        two more messages at once): the replies come first, and a press on a keyboard left
-        behind is answered by the keyboard ledger."""
+        busy (more than half of Telegram's overall limit in use, or the chat with any of its
+        short burst used): the replies come first, and a press on a keyboard left behind is
+        answered by the keyboard ledger."""
         if self._pacer.load() > BUSY or self._pacer.spare(chat_id) < SPARE:
             log.debug("telegram: keyboard left in place while busy")
             return

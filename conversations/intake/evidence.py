@@ -62,7 +62,7 @@ class EvidenceAnswers(IntakeBase):
     def _append_story(self, turn: Turn, text: str) -> None:
         draft = turn.conv.draft
         assert draft is not None
-        if normalise(text) in normalise(draft.chronology or ""):
+        if _already_told(text, draft.chronology or ""):
             return  # sent again (a retry, an impatient repeat): the story has it already
         combined = f"{draft.chronology or ''}\n{text.strip()}".strip()
         draft.chronology = combined[:MAX_CHRONOLOGY]
@@ -143,3 +143,12 @@ def _safe_mime(mime: str) -> str:
     if "/" not in cleaned or any(ch.isspace() for ch in cleaned):
         return "application/octet-stream"
     return cleaned
+
+
+def _already_told(text: str, story: str) -> bool:
+    """Whether ``text`` is the story or one of the pieces added to it (each on its line)."""
+    told = {line.strip() for line in story.split("\n")} | {story.strip()}
+    if text.strip() in told:
+        return True
+    key = normalise(text)
+    return bool(key) and key in {normalise(line) for line in told}

@@ -2,33 +2,25 @@
 before the next one arrives, or presses a button of a question the bot has already moved past.
 Such an answer is read for what it answers, not as the answer to the question asked now:
 
-- a button of an earlier question (the topic menu after the topic was typed): the same answer
-  again is taken silently (the press itself is acknowledged by the platform); a different one
-  changes that field, with a one-line notice, and the question of the moment is put again;
-- a short typed place name at a later question, after a pin or a typed place set it: the same
-  place gets one line that says it is already noted (the question is right above it); a
-  different, sure one changes the place with a one-line notice and the question again;
-- a short typed topic at a later question that differs from the one set changes it the same
-  way (the same topic typed again at the story question is read as a story that is too short,
-  which asks for more).
+- a topic button of an earlier question (the menu, pressed after the topic was typed): the same
+  topic again is taken silently (the press itself is acknowledged by the platform); another
+  one changes the topic, with a one-line notice, and the question of the moment comes again;
+- at the story question, a text too short to be a story (the story question would refuse it)
+  that names a place or a topic: the place already set gets one line saying it is noted (the
+  question is right above it); another sure place or another topic changes that field with a
+  one-line notice and the question again.
 
-The story is never given such a text, and a story is never added to twice.
+Anything a question would accept as its own answer is that answer: a story is never taken for
+a place or a topic, and nothing else than the story question reads text this way.
 """
 
 from __future__ import annotations
 
 from conversations.i18n import _, current_locale
 from conversations.intake import prompts
-from conversations.intake.base import PLACE_SURE, IntakeBase, Turn, is_story
+from conversations.intake.base import MIN_CHRONOLOGY, PLACE_SURE, IntakeBase, Turn
 from conversations.messages import Inbound
 from conversations.state import Step
-
-# A late answer is short: a topic or a place name, not a story.
-LATE_WORDS = 5
-# The steps after the topic and the place were asked, where a typed text answering them
-# arrives late (at the place question, only a topic: a place there is the answer).
-AFTER_TOPIC = frozenset({Step.LOCATION, Step.CHRONOLOGY, Step.EVIDENCE, Step.SUMMARY})
-AFTER_PLACE = frozenset({Step.CHRONOLOGY, Step.EVIDENCE, Step.SUMMARY})
 
 
 class LateAnswers(IntakeBase):
@@ -45,25 +37,19 @@ class LateAnswers(IntakeBase):
         return True
 
     def _late_text(self, turn: Turn, msg: Inbound) -> bool:
-        """A short typed topic or place at a later question; False when ``msg`` is none."""
+        """At the story question, a text too short to be the story that names a place or a
+        topic; False when ``msg`` is none (it is then read as the question's answer)."""
         draft = turn.conv.draft
-        step = turn.conv.step
         text = msg.text.strip()
-        if draft is None or not text or msg.attachments or msg.location is not None:
+        if draft is None or turn.conv.step != Step.CHRONOLOGY or not text:
             return False
-        if len(text.split()) > LATE_WORDS or is_story(text) or prompts_answer(turn, text):
+        if msg.attachments or msg.location is not None or len(text) >= MIN_CHRONOLOGY:
             return False
-        if step in AFTER_PLACE and draft.location_done and self._late_place(turn, text):
+        if draft.location_done and self._late_place(turn, text):
             return True
-        if step not in AFTER_TOPIC or draft.category is None:
-            return False
-        if step == Step.LOCATION and self.gazetteer.match(text) is not None:
-            return False  # a place, at the place question: the answer itself
         match = self.categories.match_answer(text)
-        if match is None or match.score < 100:  # a keyword phrase, not a fuzzy guess
-            return False
-        if match.code == draft.category:
-            return False
+        if match is None or match.score < 100 or draft.category in (None, match.code):
+            return False  # the same topic again: "too short" asks for the story
         self._change_topic(turn, match.code)
         return True
 
@@ -106,13 +92,3 @@ class LateAnswers(IntakeBase):
         turn.say(_("Topic changed to %(topic)s.") % {"topic": category.label(current_locale())})
         self._reask(turn)
 
-
-def prompts_answer(turn: Turn, text: str) -> bool:
-    """Whether ``text`` picks one of the options of the question asked now (by number or
-    label): then it is that answer, not a late one."""
-    wanted = text.strip().rstrip(".) ")
-    if wanted.isdecimal():
-        return True
-    return any(
-        o.label.strip().lower() == text.strip().lower() for o in turn.conv.options
-    )
