@@ -352,3 +352,13 @@ def test_the_redaction_filter_hides_the_token_in_messages_and_tracebacks() -> No
         )
     redact.filter(failure)
     assert failure.exc_text is not None and token not in failure.exc_text
+
+
+def test_a_double_tap_is_told_apart_from_another_button_of_an_old_keyboard() -> None:
+    ledger = KeyboardLedger()
+    ledger.shown("c", 20, "id")
+    assert not ledger.press("c", 20, "uang_palsu").stale
+    again = ledger.press("c", 20, "uang_palsu")
+    assert again.stale and again.repeat  # taken silently
+    other = ledger.press("c", 20, "penipuan")
+    assert other.stale and not other.repeat  # "no longer active"

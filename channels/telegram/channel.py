@@ -381,9 +381,12 @@ class TelegramChannel(ChannelBase):
         if press.inbound is None:
             self._chores.answer(press.query_id, _stale_text(None))
             return None
-        pressed = self._keyboards.press(press.chat_id, press.message_id)
-        if pressed.stale:
-            self._chores.answer(press.query_id, _stale_text(pressed.locale))
+        pressed = self._keyboards.press(
+            press.chat_id, press.message_id, press.inbound.chosen_option
+        )
+        if pressed.stale:  # a double tap is taken silently; another button is told it is old
+            notice = None if pressed.repeat else _stale_text(pressed.locale)
+            self._chores.answer(press.query_id, notice)
             return None
         self._chores.answer(press.query_id, None)
         self._albums.flush_chat(press.chat_id)

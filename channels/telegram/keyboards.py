@@ -76,12 +76,14 @@ class Shown:
 class Pressed:
     stale: bool
     locale: str | None  # the language the keyboard was shown in, when known
+    repeat: bool = False  # stale, and the very button that was pressed on it before
 
 
 class KeyboardLedger:
     def __init__(self, remembered: int = _REMEMBERED) -> None:
         self._live: dict[str, Shown] = {}
         self._retired: OrderedDict[tuple[str, int], str] = OrderedDict()
+        self._chosen: dict[tuple[str, int], str] = {}  # the button pressed on a keyboard
         self._remembered = remembered
 
     def shown(self, chat_id: str, message_id: int, locale: str) -> Shown | None:
@@ -97,12 +99,16 @@ class KeyboardLedger:
             self._retire(chat_id, previous.message_id, previous.locale)
         return previous
 
-    def press(self, chat_id: str, message_id: int) -> Pressed:
+    def press(self, chat_id: str, message_id: int, option: str | None = None) -> Pressed:
         """A press on the keyboard of ``message_id``. Stale when that keyboard was retired
-        already; otherwise it is retired now (so a second press is stale)."""
+        already (``repeat`` when it is the button pressed there before: a double tap);
+        otherwise it is retired now (so a second press is stale)."""
         key = (chat_id, message_id)
         if key in self._retired:
-            return Pressed(stale=True, locale=self._retired[key] or None)
+            repeat = option is not None and self._chosen.get(key) == option
+            return Pressed(stale=True, locale=self._retired[key] or None, repeat=repeat)
+        if option is not None:
+            self._chosen[key] = option
         live = self._live.get(chat_id)
         locale = None
         if live is not None and live.message_id == message_id:
@@ -115,4 +121,5 @@ class KeyboardLedger:
         self._retired[(chat_id, message_id)] = locale
         self._retired.move_to_end((chat_id, message_id))
         while len(self._retired) > self._remembered:
-            self._retired.popitem(last=False)
+            forgotten, _locale = self._retired.popitem(last=False)
+            self._chosen.pop(forgotten, None)
