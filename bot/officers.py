@@ -111,30 +111,38 @@ async def list_officers(db: Database) -> list[Officer]:
 async def reveal_reporter(
     db: Database, number: str, admin: ChannelId, *, now: datetime
 ) -> list[tuple[str, str, str | None]]:
-    """The platform identities behind a ticket, for a registered admin only; the look-up is
-    audited in the same transaction."""
+    """The platform identities behind a ticket, for a registered admin only. The look-up is
+    audited in the same transaction, and so is a refused one (who asked, for which report)."""
+    wanted = number.strip().upper()
 
-    async def job(conn: aiosqlite.Connection) -> list[tuple[str, str, str | None]]:
+    async def job(conn: aiosqlite.Connection) -> list[tuple[str, str, str | None]] | str:
         async with conn.execute(
             "SELECT 1 FROM officers WHERE channel = ? AND external_id = ? AND role = 'admin'"
             " AND active = 1",
             (admin.channel, admin.id),
         ) as cursor:
-            if await cursor.fetchone() is None:
-                raise RegistryError(f"{admin} is not a registered admin")
-        async with conn.execute(
-            "SELECT i.channel, i.external_id, i.display_name FROM tickets t"
-            " JOIN identities i ON i.reporter_id = t.reporter_id WHERE t.number = ?"
-            " ORDER BY i.created_at",
-            (number.strip().upper(),),
-        ) as cursor:
-            rows = [(r[0], r[1], r[2]) for r in await cursor.fetchall()]
-        if not rows:
-            raise RegistryError(f"no report {number!r}")
-        await audit(conn, str(admin), "reporter.reveal", {"ticket": number.strip().upper()}, now)
+            refused = None if await cursor.fetchone() else f"{admin} is not a registered admin"
+        rows: list[tuple[str, str, str | None]] = []
+        if refused is None:
+            async with conn.execute(
+                "SELECT i.channel, i.external_id, i.display_name FROM tickets t"
+                " JOIN identities i ON i.reporter_id = t.reporter_id WHERE t.number = ?"
+                " ORDER BY i.created_at",
+                (wanted,),
+            ) as cursor:
+                rows = [(r[0], r[1], r[2]) for r in await cursor.fetchall()]
+            refused = None if rows else f"no report {number!r}"
+        if refused is not None:
+            detail: dict[str, object] = {"ticket": wanted, "why": refused}
+            await audit(conn, str(admin), "reporter.reveal.refused", detail, now)
+            return refused
+        await audit(conn, str(admin), "reporter.reveal", {"ticket": wanted}, now)
         return rows
 
-    return await db.write(job)
+    outcome = await db.write(job)
+    if isinstance(outcome, str):
+        raise RegistryError(outcome)
+    return outcome
 
 
 async def block_sender(

@@ -99,7 +99,12 @@ def test_the_reporters_identity_is_for_admins_only_and_audited(tmp_path: Path) -
 
     with sqlite3.connect(data / "taros.db") as db:
         actions = [row[0] for row in db.execute("SELECT action FROM audit_log ORDER BY id")]
-    assert actions == ["officer.add", "reporter.reveal"]
+        refusal = db.execute(
+            "SELECT actor, detail FROM audit_log WHERE action = 'reporter.reveal.refused'"
+        ).fetchone()
+    # the refused look-up is in the audit log too: who asked, for which report
+    assert actions == ["reporter.reveal.refused", "officer.add", "reporter.reveal"]
+    assert refusal[0] == "console:admin" and number.group() in refusal[1]
 
 
 def test_an_admin_blocks_and_unblocks_a_sender(tmp_path: Path) -> None:

@@ -156,6 +156,8 @@ def test_key_value_lines_are_one_line_each(captured: io.StringIO) -> None:
         (f"/bot{TOKEN}/sendMessage", "/bot<token>/sendMessage"),
         ("outbox 42 at 2026-11-27T02:00:00.000000+00:00", None),
         ("GRT-2026-00042 telegram chat 31337 ticket 12", None),
+        ("outbox 16 to telegram:555777 given up", "outbox 16 to telegram:<id> given up"),
+        ('{"chat": "telegram:-1001234567890"}', '{"chat": "telegram:<id>"}'),
     ],
 )
 def test_redaction(raw: str, clean: str | None) -> None:

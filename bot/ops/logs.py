@@ -49,6 +49,10 @@ _TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 _JID = re.compile(r"\d{5,}(?::\d+)?@(?:s\.whatsapp\.net|c\.us|lid|g\.us)")
 # Indonesian mobile numbers as people write them: 0812..., 62812..., +62 812-3456-7890.
 _PHONE_ID = re.compile(r"(?<![\d])(?:\+?62[\s-]?|0)8(?:[\s.-]?\d){7,12}(?![\d])")
+# A Telegram chat as TAROS names it ("telegram:555123", a group "telegram:-100123"): the id is
+# the person's account, masked like a WhatsApp number.
+_TELEGRAM_ID = re.compile(r"\btelegram:-?\d+")
+TELEGRAM_MASK = "telegram:<id>"
 # Any other international number written with a plus.
 _PHONE_INTL = re.compile(r"\+\d(?:[\s-]?\d){7,14}(?![\d])")
 
@@ -73,12 +77,13 @@ _STANDARD = frozenset(
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with every secret, token and phone number masked."""
+    """``text`` with every secret, token, phone number and Telegram chat masked."""
     for secret in secrets:
         if secret and secret in text:
             text = text.replace(secret, TOKEN_MASK)
     text = _TOKEN.sub(TOKEN_MASK, text)
     text = _JID.sub(PHONE_MASK, text)
+    text = _TELEGRAM_ID.sub(TELEGRAM_MASK, text)
     text = _PHONE_ID.sub(PHONE_MASK, text)
     return _PHONE_INTL.sub(PHONE_MASK, text)
 
