@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -41,6 +42,23 @@ def test_the_unit_runs_taros_as_a_hardened_service() -> None:
     assert unit["ProtectSystem"] == ["strict"]
     assert unit["CapabilityBoundingSet"] == [""]
     assert unit["WantedBy"] == ["multi-user.target"]
+
+
+def test_the_installed_taros_command_runs(tmp_path: Path) -> None:
+    """The console script the README and the systemd unit call, as installed (not
+    ``python -m``): its entry point must import and run."""
+    taros = Path(sys.executable).with_name("taros")
+    assert taros.exists(), "pip install -e . puts the taros command next to this Python"
+    done = subprocess.run(
+        [str(taros), "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TAROS_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "console" in done.stdout
 
 
 def test_the_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
