@@ -35,6 +35,3 @@ class PartialSends(Generic[P]):
                 raise
             self._delivered[outbound] = index + 1
         self._delivered.pop(outbound, None)
-
-    def __len__(self) -> int:
-        return len(self._delivered)

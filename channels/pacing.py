@@ -55,6 +55,8 @@ class Window:
 class _Limit(Protocol):
     def take(self, now: float) -> float: ...
 
+    async def wait(self, clock: Callable[[], float]) -> None: ...
+
     def load(self, now: float) -> float: ...
 
 
@@ -71,7 +73,7 @@ class _Sliding:
         self.gap = window.seconds / window.calls
         self._times: deque[float] = deque(maxlen=window.calls)
 
-    def wait(self, now: float) -> float:
+    def delay(self, now: float) -> float:
         """Seconds until a call may go (0: now)."""
         times = self._times
         if not times:
@@ -83,10 +85,16 @@ class _Sliding:
 
     def take(self, now: float) -> float:
         """Count a call going now when one may; else the seconds to wait and try again."""
-        delay = self.wait(now)
+        delay = self.delay(now)
         if delay <= 0:
             self._times.append(now)
         return delay
+
+    async def wait(self, clock: Callable[[], float]) -> None:
+        # each wait is computed, and the call asks again after it (another caller may have
+        # taken the slot meanwhile)
+        while (delay := self.take(clock())) > 0:  # noqa: ASYNC110 - a limit in time
+            await asyncio.sleep(delay)
 
     def load(self, now: float) -> float:
         """The share of the window taken by the calls of the last ``seconds``."""
@@ -112,6 +120,11 @@ class _Bucket:
         self._refill(now)
         self.tokens -= 1.0
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    async def wait(self, clock: Callable[[], float]) -> None:
+        delay = self.take(clock())
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     def load(self, now: float) -> float:
         self._refill(now)
@@ -143,19 +156,9 @@ class Pacer:
     async def wait(self, chat_id: str | None = None) -> None:
         """Wait for a slot for one message to ``chat_id`` (or for a call bound to no chat)."""
         if chat_id is not None and not self.per_chat.unlimited:
-            delay = self._chat(chat_id).take(self._clock())
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await self._chat(chat_id).wait(self._clock)
         if not self.overall.unlimited:
-            if isinstance(self._global, _Sliding):
-                # a limit in time: each wait is computed, and the call asks again after it
-                # (another caller may have taken the slot meanwhile)
-                while (delay := self._global.take(self._clock())) > 0:  # noqa: ASYNC110
-                    await asyncio.sleep(delay)
-            else:
-                delay = self._global.take(self._clock())
-                if delay > 0:
-                    await asyncio.sleep(delay)
+            await self._global.wait(self._clock)
 
     def load(self) -> float:
         """How busy the global limit is, from 0 (idle) to 1 (every slot taken) and beyond
@@ -164,16 +167,10 @@ class Pacer:
             return 0.0
         return self._global.load(self._clock())
 
-    def spare(self, chat_id: str) -> float:
-        """The messages ``chat_id`` could be sent at once now without waiting for its limit
-        (a full bucket's burst when it has been quiet)."""
-        if self.per_chat.unlimited:
-            return float("inf")
+    def chat_idle(self, chat_id: str) -> bool:
+        """Whether ``chat_id`` has its whole short burst unused (it has been quiet)."""
         bucket = self._chats.get(chat_id)
-        if bucket is None:
-            return float(max(1, self.per_chat.burst))
-        bucket._refill(self._clock())
-        return max(0.0, bucket.tokens)
+        return self.per_chat.unlimited or bucket is None or bucket.full(self._clock())
 
     def _chat(self, chat_id: str) -> _Bucket:
         bucket = self._chats.get(chat_id)

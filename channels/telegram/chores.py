@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 _REMEMBERED_GROUPS = 10_000
 BUSY = 0.5  # share of the overall limit in use above which keyboards are not edited away
-SPARE = 3.0  # ... and the chat's own room (its full burst): an edit never delays a reply
 
 
 class Chores:
@@ -51,7 +50,8 @@ class Chores:
         busy (more than half of Telegram's overall limit in use, or the chat with any of its
         short burst used): the replies come first, and a press on a keyboard left behind is
         answered by the keyboard ledger."""
-        if self._pacer.load() > BUSY or self._pacer.spare(chat_id) < SPARE:
+        # ... nor while the chat has used any of its burst: an edit never delays a reply
+        if self._pacer.load() > BUSY or not self._pacer.chat_idle(chat_id):
             log.debug("telegram: keyboard left in place while busy")
             return
 
