@@ -126,6 +126,10 @@ class IntakeBase(ABC):
         (:class:`~conversations.intake.place.PlaceAnswers`)."""
 
     @abstractmethod
+    def _set_place(self, turn: Turn, kecamatan: str, desa: str | None, address: str | None) -> None:
+        """Take a typed place as the draft's place (PlaceAnswers)."""
+
+    @abstractmethod
     def _set_pin(self, turn: Turn, pin: Location) -> bool:
         """Take a shared pin as the place; False when it is not usable (PlaceAnswers)."""
 

@@ -73,10 +73,7 @@ class LateAnswers(IntakeBase):
                 % {"place": prompts.place_label(self.gazetteer, kecamatan, draft.desa_code)}
             )
             return True
-        draft.kecamatan_code, draft.desa_code = kecamatan, desa
-        draft.address = text[:500]
-        draft.outside_garut = False
-        draft.lat = draft.lon = None
+        self._set_place(turn, kecamatan, desa, text[:500])
         turn.say(
             _("Location changed to %(place)s.")
             % {"place": prompts.place_label(self.gazetteer, kecamatan, desa)}
