@@ -10,6 +10,7 @@ import aiosqlite
 
 from bot.clock import to_db
 from bot.identity import ChannelId
+from bot.storage.blocks import upsert_block
 from bot.storage.database import Database
 from bot.storage.queries import officer_from_row
 from conversations.desk.routing import all_units, normalise_unit
@@ -151,12 +152,14 @@ async def block_sender(
     """Put a sender on the block list (anti-prank), audited."""
 
     async def job(conn: aiosqlite.Connection) -> None:
-        await conn.execute(
-            "INSERT INTO blocks(channel, external_id, until, reason, created_at, created_by)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, external_id) DO UPDATE SET"
-            " until = excluded.until, reason = excluded.reason,"
-            " created_at = excluded.created_at, created_by = excluded.created_by",
-            (who.channel, who.id, to_db(until), reason, to_db(now), actor),
+        await upsert_block(
+            conn,
+            who.channel,
+            who.id,
+            until=to_db(until),
+            reason=reason,
+            stamp=to_db(now),
+            actor=actor,
         )
         await audit(
             conn, actor, "block", {"sender": str(who), "until": to_db(until), "reason": reason}, now

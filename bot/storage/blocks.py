@@ -25,6 +25,26 @@ async def active_blocks(conn: aiosqlite.Connection, now: datetime) -> dict[tuple
         }
 
 
+async def upsert_block(
+    conn: aiosqlite.Connection,
+    channel: str,
+    external_id: str,
+    *,
+    until: str,
+    reason: str,
+    stamp: str,
+    actor: str,
+) -> None:
+    """Block one identity until ``until`` (a database time), or move its block there."""
+    await conn.execute(
+        "INSERT INTO blocks(channel, external_id, until, reason, created_at, created_by)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, external_id) DO UPDATE SET"
+        " until = excluded.until, reason = excluded.reason,"
+        " created_at = excluded.created_at, created_by = excluded.created_by",
+        (channel, external_id, until, reason, stamp, actor),
+    )
+
+
 async def block_reporter(conn: aiosqlite.Connection, op: BlockReporter, stamp: str) -> None:
     """Block every identity of the reporter (a number and its @lid alike), audited."""
     async with conn.execute(
@@ -32,12 +52,14 @@ async def block_reporter(conn: aiosqlite.Connection, op: BlockReporter, stamp: s
     ) as cursor:
         identities = await cursor.fetchall()
     for channel, external_id in identities:
-        await conn.execute(
-            "INSERT INTO blocks(channel, external_id, until, reason, created_at, created_by)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, external_id) DO UPDATE SET"
-            " until = excluded.until, reason = excluded.reason,"
-            " created_at = excluded.created_at, created_by = excluded.created_by",
-            (channel, external_id, to_db(op.until), op.reason, stamp, op.actor),
+        await upsert_block(
+            conn,
+            channel,
+            external_id,
+            until=to_db(op.until),
+            reason=op.reason,
+            stamp=stamp,
+            actor=op.actor,
         )
     await conn.execute(
         "INSERT INTO audit_log(at, actor, action, detail) VALUES (?, ?, 'block', ?)",
