@@ -91,7 +91,12 @@ def _read(args: argparse.Namespace, settings: Settings) -> int:
 def _train(args: argparse.Namespace, settings: Settings) -> int:
     from conversations.understanding import training
     from conversations.understanding.model import packaged_model_path
-    from conversations.understanding.understander import CATEGORY_MODEL, Models, Understander
+    from conversations.understanding.understander import (
+        CATEGORY_MODEL,
+        URGENCY_MODEL,
+        Models,
+        Understander,
+    )
 
     corpus_files = sorted(Path(args.corpus).glob("*.jsonl"))
     if not corpus_files:
@@ -110,15 +115,28 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
             for _ in range(CORRECTION_COPIES)
         ]
     out = args.out or (model_dir(settings) if args.with_corrections else None)
-    target = (
-        Path(out) / CATEGORY_MODEL if out is not None else packaged_model_path(CATEGORY_MODEL)
-    )
-    rules = Understander(settings.tz, Models())
+
+    def target(name: str) -> Path:
+        return Path(out) / name if out is not None else packaged_model_path(name)
+
     now = datetime.now(settings.tz)
-    result = training.train_category(examples, lambda text: rules.features(text, now))
-    result.model.save(target)
-    print(training.report(result))
-    print(f"model written to {target}")
+    rules = Understander(settings.tz, Models())
+    category = training.train_category(examples, lambda text: rules.features(text, now))
+    category.model.save(target(CATEGORY_MODEL))
+    print(training.report(category))
+    print(f"category model written to {target(CATEGORY_MODEL)}")
+    reader = Understander(settings.tz, Models(category=category.model))
+    urgency = training.train_urgency(
+        [e for e in examples if e.source != "correction"],
+        lambda text: reader.urgency_features(text, now),
+    )
+    urgency.model.save(target(URGENCY_MODEL))
+    header = urgency.model.header
+    print(
+        f"urgency: cross-validated recall {header['cv_recall']:.1%}, precision"
+        f" {header['cv_precision']:.1%} from probability {header['confident_at']}"
+    )
+    print(f"urgency model written to {target(URGENCY_MODEL)}")
     return 0
 
 

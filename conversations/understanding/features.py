@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from conversations.understanding.category_scoring import stems
 
-__all__ = ["HASH_BITS", "FeatureVector", "message_features"]
+__all__ = ["HASH_BITS", "FeatureVector", "message_features", "with_named"]
 
 HASH_BITS = 22
 _MASK = (1 << HASH_BITS) - 1
@@ -65,6 +65,14 @@ def message_features(
         _add(merged, {_index(name): RULE_WEIGHT * v / norm for name, v in rules.items()})
     else:
         _add(merged, {_index("r:none"): RULE_WEIGHT})
+    ordered = sorted(merged)
+    return FeatureVector(tuple(ordered), tuple(merged[i] for i in ordered))
+
+
+def with_named(vector: FeatureVector, named: Mapping[str, float]) -> FeatureVector:
+    """``vector`` with further named features added (the urgency cues)."""
+    merged = dict(zip(vector.indexes, vector.values, strict=True))
+    _add(merged, {_index(name): value for name, value in named.items()})
     ordered = sorted(merged)
     return FeatureVector(tuple(ordered), tuple(merged[i] for i in ordered))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ __all__ = [
     "fit",
     "load_corpus",
     "train_category",
+    "train_urgency",
 ]
 
 HELD_OUT_WRITERS = frozenset({"w5", "w6"})
@@ -255,3 +257,56 @@ def report(result: TrainingResult) -> str:
         lines.append(f"  {low:.2f}-{high:.2f}  {count:5d}  {mean:.3f}  {right:.3f}")
     lines.append(f"features kept: {len(result.model.indexes)}")
     return "\n".join(lines)
+
+
+URGENT = "urgent"
+NOT_URGENT = "not_urgent"
+URGENT_RECALL = 0.95
+"""The urgency threshold is the highest probability that still finds this share of the urgent
+messages held out: a missed emergency costs more than a needless 110 advice."""
+URGENCY_C = 4.0
+
+
+def urgent_probability(prediction: Prediction) -> float:
+    """A binary reading's probability of "urgent"."""
+    return prediction.probability if prediction.label == URGENT else 1 - prediction.probability
+
+
+def recall_threshold(predictions: Sequence[Prediction], recall: float = URGENT_RECALL) -> float:
+    """The highest probability of "urgent" at which at least ``recall`` of the truly urgent
+    held-out messages are found."""
+    urgent = sorted(
+        (urgent_probability(p) for p in predictions if p.gold == URGENT), reverse=True
+    )
+    if not urgent:
+        return 0.5
+    needed = max(1, math.ceil(recall * len(urgent)))
+    return urgent[needed - 1]
+
+
+def train_urgency(
+    examples: Sequence[Example],
+    featurise: Callable[[str], FeatureVector],
+    c: float = URGENCY_C,
+    folds: int = FOLDS,
+) -> TrainingResult:
+    """Cross-validate the urgent / not urgent reading, choose its threshold for recall, then
+    train on all examples."""
+    vectors = [featurise(e.text) for e in examples]
+    labels = [URGENT if e.urgent else NOT_URGENT for e in examples]
+    predictions = cross_validate(vectors, labels, c, folds)
+    sizes: dict[str, int] = {}
+    for example in examples:
+        sizes[example.source] = sizes.get(example.source, 0) + 1
+    threshold = recall_threshold(predictions)
+    found = [p for p in predictions if urgent_probability(p) >= threshold]
+    hits = sum(p.gold == URGENT for p in found)
+    header = {
+        "confident_at": round(threshold, 4),
+        "trained_on": sizes,
+        "cv_recall": round(hits / max(1, sum(p.gold == URGENT for p in predictions)), 4),
+        "cv_precision": round(hits / max(1, len(found)), 4),
+        "folds": folds,
+        "c": c,
+    }
+    return TrainingResult(fit(vectors, labels, c, header), predictions, sizes)

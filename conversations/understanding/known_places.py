@@ -1,0 +1,151 @@
+"""Garut's landmarks and the kecamatan they lie in: "terminal guntur", "pantai santolo",
+"kawah papandayan", "RSUD dr Slamet", "kampus UNIGA".
+
+The data is ``conversations/understanding/data/landmarks.csv`` (name, variants, kind, kecamatan,
+desa where sure, coordinates where known, and the source of each row). A landmark is found in a
+text by its name or a variant, as consecutive words (spaces and hyphens do not matter:
+"alun2"/"alun-alun"/"alun alun"); a long name also within one typing error or two. A name made
+only of generic words ("pasar", "terminal", "jalan raya") never counts, and the longest name
+found wins. The gazetteer asks here only when the text names no kecamatan or desa itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from rapidfuzz import fuzz
+
+__all__ = ["KnownPlace", "KnownPlaces", "LandmarkHit"]
+
+MAX_WORDS = 5
+EXACT_SCORE = 96.0
+"""A landmark's exact name is as sure as a typed kecamatan (the intake takes it without asking)."""
+FUZZY_MIN_KEY = 9
+"""Keys shorter than this must be typed exactly."""
+FUZZY_CUTOFF = 90.0
+FUZZY_FACTOR = 0.9
+"""A fuzzy reading is confirmed with the citizen (its score stays below the intake's 95)."""
+GENERIC = frozenset(
+    """pasar terminal alun alun2 jalan jl jln raya simpang bundaran pantai curug gunung kawah
+    situ danau kampus rumah sakit rs rsud puskesmas kantor masjid mesjid stasiun mall kebun
+    sekolah smp smpn sma sman smk smkn sd sdn mts ma polsek polres kecamatan desa kp kampung
+    gang gg lapangan alun-alun taman wisata objek pemandian air panas kolam renang hotel
+    perumahan perum komplek pabrik toko swalayan bank atm spbu pom bensin jembatan perempatan
+    pertigaan lampu merah kota garut baru lama utama besar tengah selatan utara timur barat
+    di ke dekat depan samping belakang""".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPlace:
+    name: str
+    kind: str
+    kecamatan_code: str
+    desa_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LandmarkHit:
+    """A landmark found in a text, where, and how sure (0..100)."""
+
+    place: KnownPlace
+    start: int
+    size: int
+    score: float
+
+
+class KnownPlaces:
+    """The landmark index: normalised keys (words joined without spaces) → place."""
+
+    def __init__(
+        self, places: Sequence[tuple[KnownPlace, Sequence[str]]], keyed: Callable[[str], str]
+    ) -> None:
+        self._exact: dict[str, KnownPlace] = {}
+        clashes: set[str] = set()
+        for place, names in places:
+            for name in names:
+                words = name.replace("-", " ").split()
+                if not words or all(w.lower() in GENERIC for w in words):
+                    continue
+                key = keyed(name.replace("-", " "))
+                if not key:
+                    continue
+                known = self._exact.get(key)
+                if known is not None and known.kecamatan_code != place.kecamatan_code:
+                    clashes.add(key)  # one name, two kecamatan: it tells nothing
+                self._exact.setdefault(key, place)
+        for key in clashes:
+            del self._exact[key]
+        self._by_shape: dict[tuple[str, int], list[str]] = {}
+        for key in self._exact:
+            if len(key) >= FUZZY_MIN_KEY:
+                self._by_shape.setdefault((key[0], len(key)), []).append(key)
+
+    def __len__(self) -> int:
+        return len(self._exact)
+
+    @classmethod
+    def load(cls, key: Callable[[str], str]) -> KnownPlaces:
+        """The landmarks shipped with TAROS, keyed by ``key`` (the gazetteer's place_key)."""
+        return _load_default(key)
+
+    def find(self, tokens: Sequence[str]) -> LandmarkHit | None:
+        """The longest (then surest, then first) landmark named in normalised ``tokens``."""
+        best: LandmarkHit | None = None
+        for start in range(len(tokens)):
+            for size in range(min(MAX_WORDS, len(tokens) - start), 0, -1):
+                span = tokens[start : start + size]
+                if all(t in GENERIC for t in span) or not all(t.isalnum() for t in span):
+                    continue
+                hit = self._lookup("".join(span), start, size)
+                if hit is not None and (
+                    best is None or (hit.size, hit.score) > (best.size, best.score)
+                ):
+                    best = hit
+        return best
+
+    def _lookup(self, key: str, start: int, size: int) -> LandmarkHit | None:
+        place = self._exact.get(key)
+        if place is not None:
+            return LandmarkHit(place, start, size, EXACT_SCORE)
+        if len(key) < FUZZY_MIN_KEY:
+            return None
+        best_key, best_ratio = None, 0.0
+        for length in range(len(key) - 2, len(key) + 3):
+            for candidate in self._by_shape.get((key[0], length), ()):
+                ratio = fuzz.ratio(key, candidate)
+                if ratio > best_ratio:
+                    best_key, best_ratio = candidate, ratio
+        if best_key is None or best_ratio < FUZZY_CUTOFF:
+            return None
+        return LandmarkHit(self._exact[best_key], start, size, best_ratio * FUZZY_FACTOR)
+
+
+def parse(text: str) -> list[tuple[KnownPlace, list[str]]]:
+    """Rows of ``landmarks.csv``: each place with its name and variants."""
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        if not row.get("name") or not row.get("kecamatan_code"):
+            continue
+        place = KnownPlace(
+            name=row["name"].strip(),
+            kind=(row.get("kind") or "other").strip(),
+            kecamatan_code=row["kecamatan_code"].strip(),
+            desa_code=(row.get("desa_code") or "").strip() or None,
+        )
+        variants = [v.strip() for v in (row.get("variants") or "").split("|") if v.strip()]
+        rows.append((place, [place.name, *variants]))
+    return rows
+
+
+@cache
+def _load_default(key: Callable[[str], str]) -> KnownPlaces:
+    data = files("conversations.understanding").joinpath("data", "landmarks.csv")
+    if not data.is_file():
+        return KnownPlaces([], key)
+    return KnownPlaces(parse(data.read_text(encoding="utf-8")), key)
