@@ -21,8 +21,9 @@ import itertools
 import math
 import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from conversations.understanding.category_scoring import stems
 
@@ -31,6 +32,7 @@ __all__ = ["HASH_BITS", "FeatureVector", "message_features", "with_named"]
 HASH_BITS = 22
 _MASK = (1 << HASH_BITS) - 1
 CHAR_NGRAMS = (2, 3, 4, 5)
+GRAM_CACHE_SIZE = 50_000
 RULE_WEIGHT = 1.0
 """Length of the rule group relative to the others (each text group has unit length)."""
 _SQUASH = re.compile(r"(.)\1{2,}")
@@ -51,7 +53,10 @@ def message_features(
     """The features of one message: its typed text, its canonical words, the rules' scores."""
     merged: dict[int, float] = {}
     typed = _SQUASH.sub(r"\1\1", raw.lower())
-    _add(merged, _unit(_char_ngrams(_WORD.findall(typed))))
+    grams: set[int] = set()
+    for word in _WORD.findall(typed):
+        grams.update(_word_grams(word))
+    _add(merged, _unit_indexes(grams))
     words: list[str] = []
     for text in canonical:
         words.append("w:" + text)
@@ -77,18 +82,23 @@ def with_named(vector: FeatureVector, named: Mapping[str, float]) -> FeatureVect
     return FeatureVector(tuple(ordered), tuple(merged[i] for i in ordered))
 
 
-def _char_ngrams(words: Iterable[str]) -> list[str]:
-    grams: list[str] = []
-    for word in words:
-        padded = f" {word} "
-        for size in CHAR_NGRAMS:
-            grams.extend("c:" + padded[i : i + size] for i in range(len(padded) - size + 1))
-    return grams
+@lru_cache(maxsize=GRAM_CACHE_SIZE)
+def _word_grams(word: str) -> frozenset[int]:
+    """The hashed character n-grams of one typed word (remembered: chat repeats its words)."""
+    padded = f" {word} "
+    return frozenset(
+        _index("c:" + padded[i : i + size])
+        for size in CHAR_NGRAMS
+        for i in range(len(padded) - size + 1)
+    )
 
 
 def _unit(names: Sequence[str]) -> dict[int, float]:
     """Each distinct feature once (presence, not count), scaled to unit length."""
-    indexes = {_index(name) for name in names}
+    return _unit_indexes({_index(name) for name in names})
+
+
+def _unit_indexes(indexes: set[int]) -> dict[int, float]:
     if not indexes:
         return {}
     value = 1.0 / math.sqrt(len(indexes))

@@ -41,7 +41,7 @@ __all__ = [
     "train_urgency",
 ]
 
-HELD_OUT_WRITERS = frozenset({"w5", "w6"})
+HELD_OUT_WRITERS = frozenset({"w5", "w6", "u2"})
 """Writers whose messages are only ever used to measure, never to train or tune."""
 TARGET_PRECISION = 0.95
 CATEGORY_C = 8.0
