@@ -164,7 +164,7 @@ def load_corpus(writers: Sequence[str] | None = None, *, held_out: bool | None =
                 ) -> list[dict[str, object]]:
     """Corpus lines of the given writers (or held-out / training writers), in file order."""
     rows = []
-    for path in sorted(CORPUS.glob("w*.jsonl")):
+    for path in sorted(CORPUS.glob("*.jsonl")):
         for row in load(path):
             writer = str(row.get("writer"))
             if writers is not None and writer not in writers:

@@ -3,10 +3,13 @@
 
 The data is ``conversations/understanding/data/landmarks.csv`` (name, variants, kind, kecamatan,
 desa where sure, coordinates where known, and the source of each row). A landmark is found in a
-text by its name or a variant, as consecutive words (spaces and hyphens do not matter:
-"alun2"/"alun-alun"/"alun alun"); a long name also within one typing error or two. A name made
-only of generic words ("pasar", "terminal", "jalan raya") never counts, and the longest name
-found wins. The gazetteer asks here only when the text names no kecamatan or desa itself.
+text by its name or a variant, as consecutive words (spaces and hyphens do not matter); a long
+name also within one typing error or two; the longest name found wins. A variant made only of
+generic words ("alun-alun", "polres": in Garut they mean the town's) is a vague reading
+(``GENERIC_SCORE``, confirmed with the citizen) used only when the text names no other place
+("alun-alun Tarogong" is Tarogong's). Offices count only where something happened at them
+("di polsek", not "website polres"). The gazetteer asks here when the text names no kecamatan
+or desa itself, or only vaguely.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ __all__ = ["KnownPlace", "KnownPlaces", "LandmarkHit"]
 MAX_WORDS = 5
 EXACT_SCORE = 96.0
 """A landmark's exact name is as sure as a typed kecamatan (the intake takes it without asking)."""
+GENERIC_SCORE = 80.0
 FUZZY_MIN_KEY = 9
 """Keys shorter than this must be typed exactly."""
 FUZZY_CUTOFF = 90.0
@@ -36,8 +40,18 @@ GENERIC = frozenset(
     sekolah smp smpn sma sman smk smkn sd sdn mts ma polsek polres kecamatan desa kp kampung
     gang gg lapangan alun-alun taman wisata objek pemandian air panas kolam renang hotel
     perumahan perum komplek pabrik toko swalayan bank atm spbu pom bensin jembatan perempatan
-    pertigaan lampu merah kota garut baru lama utama besar tengah selatan utara timur barat
+    pertigaan lampu merah baru lama utama besar tengah selatan utara timur barat
     di ke dekat depan samping belakang""".split()
+)
+
+
+INSTITUTIONS = frozenset({"kantor"})
+"""Kinds named as institutions as often as places ("website polres garut", "lapor ke polsek"):
+they place a text only after a word that puts something there ("di polsek", "depan kantor
+kecamatan")."""
+AT = frozenset(
+    """di d dpn depan didepan dekat deket dkt samping sebelah belakang seberang sekitar area
+    kawasan halaman parkiran lingkungan hareupeun payun caket gigireun tukangeun sisi""".split()
 )
 
 
@@ -57,6 +71,7 @@ class LandmarkHit:
     start: int
     size: int
     score: float
+    generic: bool = False
 
 
 class KnownPlaces:
@@ -66,21 +81,22 @@ class KnownPlaces:
         self, places: Sequence[tuple[KnownPlace, Sequence[str]]], keyed: Callable[[str], str]
     ) -> None:
         self._exact: dict[str, KnownPlace] = {}
+        self._generic: dict[str, KnownPlace] = {}
         clashes: set[str] = set()
         for place, names in places:
             for name in names:
                 words = name.replace("-", " ").split()
-                if not words or all(w.lower() in GENERIC for w in words):
-                    continue
                 key = keyed(name.replace("-", " "))
-                if not key:
+                if not words or not key:
                     continue
-                known = self._exact.get(key)
+                into = self._generic if all(w.lower() in GENERIC for w in words) else self._exact
+                known = into.get(key)
                 if known is not None and known.kecamatan_code != place.kecamatan_code:
                     clashes.add(key)  # one name, two kecamatan: it tells nothing
-                self._exact.setdefault(key, place)
+                into.setdefault(key, place)
         for key in clashes:
-            del self._exact[key]
+            self._exact.pop(key, None)
+            self._generic.pop(key, None)
         self._by_shape: dict[tuple[str, int], list[str]] = {}
         for key in self._exact:
             if len(key) >= FUZZY_MIN_KEY:
@@ -100,9 +116,15 @@ class KnownPlaces:
         for start in range(len(tokens)):
             for size in range(min(MAX_WORDS, len(tokens) - start), 0, -1):
                 span = tokens[start : start + size]
-                if all(t in GENERIC for t in span) or not all(t.isalnum() for t in span):
+                if not all(t.isalnum() for t in span):
                     continue
                 hit = self._lookup("".join(span), start, size)
+                if (
+                    hit is not None
+                    and hit.place.kind in INSTITUTIONS
+                    and not AT.intersection(tokens[max(0, start - 2) : start])
+                ):
+                    continue
                 if hit is not None and (
                     best is None or (hit.size, hit.score) > (best.size, best.score)
                 ):
@@ -113,6 +135,9 @@ class KnownPlaces:
         place = self._exact.get(key)
         if place is not None:
             return LandmarkHit(place, start, size, EXACT_SCORE)
+        place = self._generic.get(key)
+        if place is not None:
+            return LandmarkHit(place, start, size, GENERIC_SCORE, generic=True)
         if len(key) < FUZZY_MIN_KEY:
             return None
         best_key, best_ratio = None, 0.0

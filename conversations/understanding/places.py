@@ -442,18 +442,23 @@ class Gazetteer:
         tokens = tuple(normalise(text[:MAX_MATCH_CHARS]).split())
         hits = _non_overlapping(self._candidates(tokens))
         found = self._interpret(hits)
-        if found is not None and found.kecamatan is not None:
+        if found is not None and found.kecamatan is not None and found.score >= EXACT_SCORE:
             return found
         return self._by_landmark(tokens, found)
 
     def _by_landmark(self, tokens: Sequence[str], found: PlaceMatch | None) -> PlaceMatch | None:
         """A landmark of Garut (:mod:`~conversations.understanding.known_places`) places a
-        text that names no kecamatan or desa, and settles a desa name shared by several
-        kecamatan when it lies in one of them. A place outside Garut named as such stays."""
+        text that names no kecamatan or desa (or only a vague one: a typo, a street name), and
+        settles a desa name shared by several kecamatan when it lies in one of them. A place
+        outside Garut named as such stays."""
         if found is not None and found.outside is not None:
             return found
         hit = KnownPlaces.load(place_key).find(tokens)
-        if hit is None:
+        if hit is not None and hit.generic and found is not None:
+            return found  # "alun-alun Tarogong": the town named is the place
+        if hit is None or (
+            found is not None and found.kecamatan is not None and found.score >= hit.score
+        ):
             return found
         kecamatan = self._kec_by_code.get(hit.place.kecamatan_code)
         if kecamatan is None:
