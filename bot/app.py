@@ -16,6 +16,7 @@ from bot.jobs.digest import Digest, DigestScheduler
 from bot.jobs.dispatcher import Dispatcher
 from bot.jobs.retention import Retention
 from bot.jobs.sla import SlaWatcher
+from bot.jobs.slots import Mailer
 from bot.jobs.timers import TimerScheduler
 from bot.ops.serving import claim_serving
 from bot.storage.blocks import SqliteBlocks
@@ -54,6 +55,7 @@ class App:
     dispatcher: Dispatcher
     timers: TimerScheduler
     sla: SlaWatcher
+    mailer: Mailer
     digest: Digest
     digests: DigestScheduler
     retention: Retention
@@ -97,9 +99,9 @@ class App:
         )
         channels: dict[str, Channel] = {}
         dispatcher = Dispatcher(outbox, channels, clock, poll_interval=poll_interval)
+        mailer = Mailer(db, store)
         digest = Digest(
             db,
-            store,
             intake.categories,
             intake.gazetteer,
             tz=settings.tz,
@@ -138,6 +140,7 @@ class App:
         )
         digests = DigestScheduler(
             digest,
+            mailer,
             clock,
             times=settings.digest_at,
             locale=settings.locale,
@@ -154,6 +157,7 @@ class App:
             dispatcher,
             timers,
             sla,
+            mailer,
             digest,
             digests,
             Retention(

@@ -368,12 +368,14 @@ def test_taros_digest_send_puts_text_and_chart_in_the_kapolres_outbox(tmp_path: 
     text, chart = (json.loads(r[2]) for r in rows)
     assert "Ringkasan harian" in text["text"]
     assert chart["media"]["mime"] == "image/png"
-    assert is_png(chart["media"]["path"])
+    assert is_png(chart["media"]["path"])  # the chart and the map in one image
+    assert [Path(m["path"]).name[:5] for m in chart["album"]] == ["diges", "peta7"]
 
     shown = taros("chat", "--as", "console:kapolres", env=env)  # the kapolres' console
     assert shown.returncode == 0, shown.stderr
     assert "Ringkasan harian" in shown.stdout
-    assert f"[image/png: {chart['media']['path']}]" in shown.stdout
+    for media in chart["album"]:  # the console shows the chart and the map apart
+        assert f"[image/png: {media['path']}]" in shown.stdout
     with sqlite3.connect(tmp_path / "data" / "taros.db") as db:
         assert db.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone() == (0,)
 

@@ -69,11 +69,17 @@ async def test_an_officer_works_a_report_to_the_end_on_telegram(
     rows = await bot.query("SELECT status, resolved_ok FROM tickets WHERE number = ?", (number,))
     assert rows == [("selesai", 1)]
 
-    seen_photos = len(fake.calls_of("sendPhoto"))
     await say(fake, KAPOLRES, "/digest", "Ringkasan harian")
-    await fake.wait_for(lambda: len(fake.calls_of("sendPhoto")) > seen_photos, what="chart")
-    chart = fake.calls_of("sendPhoto")[-1]
-    assert str(chart.params.get("chat_id")) == str(KAPOLRES)
+    await fake.wait_for(lambda: fake.calls_of("sendMediaGroup"), what="the chart and the map")
+    album = fake.calls_of("sendMediaGroup")[-1]
+    assert str(album.params.get("chat_id")) == str(KAPOLRES)
+    photos = [m for m in fake.bot_messages(KAPOLRES) if m.get("media_group_id")]
+    assert len(photos) == 2  # one album: the chart, then the map
+    assert "Laporan per hari" in photos[0]["caption"] and "Peta laporan" in photos[1]["caption"]
+
+    seen = len(fake.bot_messages(KAPOLRES))
+    await say(fake, KAPOLRES, "/peta 30", "Peta laporan")
+    assert "photo" in fake.bot_messages(KAPOLRES)[seen]
 
 
 async def test_an_officer_who_opens_the_bot_with_start_gets_the_officer_interface(
@@ -155,7 +161,7 @@ def test_taros_digest_send_delivers_over_telegram(tmp_path: Path) -> None:
             assert sent.returncode == 0, sent.stdout + sent.stderr
             text = await server.reply(KAPOLRES, "Ringkasan harian")
             assert re.search(r"\d{4}", text)
-            await server.wait_for(lambda: server.calls_of("sendPhoto"), what="the chart")
+            await server.wait_for(lambda: server.calls_of("sendMediaGroup"), what="the album")
             assert server.token not in sent.stdout + sent.stderr
 
     asyncio.run(scenario())

@@ -63,7 +63,15 @@ async def test_an_officer_works_a_report_on_whatsapp(settings: Settings) -> None
         await wa.say(text("1"), "Terima kasih atas konfirmasinya")
 
         await wa.say(text("digest"), "Ringkasan harian", **kapolres)
-        await eventually(
+        images = await eventually(
             lambda: [r for r in wa.fake.sent(kapolres["to"]) if "image" in r],
-            what="the digest chart",
+            what="the digest chart and map, in one image",
         )
+        assert images[0]["text"].startswith("Laporan per hari")
+
+        await wa.say(text("peta 7"), "Peta laporan", **kapolres)  # the same words, no "/"
+        maps = await eventually(
+            lambda: [r for r in wa.fake.sent(kapolres["to"]) if "image" in r][1:],
+            what="the map",
+        )
+        assert maps[0]["text"].startswith("Peta laporan")

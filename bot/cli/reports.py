@@ -1,10 +1,11 @@
-"""``taros digest [--send]`` and ``taros export --format csv|xlsx``."""
+"""``taros digest [--map] [--send]`` and ``taros export --format csv|xlsx``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -19,9 +20,13 @@ from bot.export import (
     write_recap,
 )
 from bot.identity import parse_channel_id
+from bot.jobs.map_numbers import DrawnPeriod
+from bot.jobs.slots import Deliverable
 from bot.ops.serving import served_elsewhere
 from bot.platforms import telegram_channel
+from conversations.desk.commands import MAP_DAYS
 from conversations.domain import ChannelName
+from conversations.messages import ChatKey, Media, Outbound
 from conversations.ports import Officer
 
 
@@ -39,7 +44,19 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     digest.add_argument(
         "--send",
         action="store_true",
-        help="send the text and the chart to every registered kapolres",
+        help="send the text, the chart and the map to every registered kapolres",
+    )
+    digest.add_argument(
+        "--map",
+        action="store_true",
+        help="only the map of the reports (with --send: send only the map)",
+    )
+    digest.add_argument(
+        "--days",
+        type=int,
+        choices=MAP_DAYS,
+        default=MAP_DAYS[0],
+        help="the days the map covers (default %(default)s)",
     )
     export = sub.add_parser(
         "export", help="the recap of the reports as CSV or XLSX, reporter identity masked"
@@ -70,18 +87,36 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "digest":
-        return await _digest(settings, send=args.send)
+        return await _digest(settings, send=args.send, only_map=args.map, days=args.days)
     return await _export(args, settings)
 
 
 # --- digest ----------------------------------------------------------------------------------
 
 
-async def _digest(settings: Settings, *, send: bool) -> int:
+@dataclass(frozen=True, slots=True)
+class _MapOnly:
+    """``taros digest --map --send``: the map alone, as ``/peta`` sends it."""
+
+    drawn: DrawnPeriod
+    locale: str
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return (self.drawn.path,)
+
+    def outbounds(self, to: ChatKey) -> list[Outbound]:
+        media = Media(self.drawn.path, "image/png", self.drawn.caption)
+        return [
+            Outbound(to.channel, to.chat_id, self.drawn.caption, media=media, locale=self.locale)
+        ]
+
+
+async def _digest(settings: Settings, *, send: bool, only_map: bool, days: int) -> int:
     app = await App.open(settings)
     try:
         now = app.clock.now()
-        readers = await app.digest.kapolres() if send else []
+        readers = await app.mailer.kapolres() if send else []
         if send and not readers:
             print(
                 "taros digest: no kapolres is registered; add one with "
@@ -89,23 +124,37 @@ async def _digest(settings: Settings, *, send: bool) -> int:
                 file=sys.stderr,
             )
             return 1
-        composed = await app.digest.compose(now, settings.locale)
-        if not send:
-            print(composed.text)
-            print(f"chart: {composed.chart.resolve()}")
-            return 0
-        ids = await app.digest.send(composed, readers, now)
-        elsewhere = {r.id for r in readers if _served(settings, r)}
-        await _deliver_here(app, settings, [r for r in readers if r.id not in elsewhere])
-        sent = await _sent(app, ids)
-        per = len(ids) // len(readers)  # each reader's rows, in order
-        for n, reader in enumerate(readers):
-            state = _state(reader, ids[n * per : (n + 1) * per], sent, elsewhere)
-            print(f"{reader.channel}:{reader.external_id}\t{state}")
-        print(f"chart: {composed.chart.resolve()}")
+        composed: Deliverable
+        if only_map:
+            drawn = await app.digest.map(now, days, settings.locale)
+            composed = _MapOnly(drawn, settings.locale)
+            print(drawn.caption)
+        else:
+            composed = digest = await app.digest.compose(now, settings.locale)
+            print(digest.text)
+            print(f"chart: {digest.chart.resolve()}")
+            drawn = digest.map
+        print(f"map: {drawn.path.resolve()}")
+        if send:
+            await deliver_to_kapolres(app, settings, composed, readers, now)
     finally:
         await app.close()
     return 0
+
+
+async def deliver_to_kapolres(
+    app: App, settings: Settings, composed: Deliverable, readers: list[Officer], now: datetime
+) -> None:
+    """Put ``composed`` in every reader's outbox, deliver what this command can, and print
+    where each one stands."""
+    ids = await app.mailer.send(composed, readers, now)
+    elsewhere = {r.id for r in readers if _served(settings, r)}
+    await _deliver_here(app, settings, [r for r in readers if r.id not in elsewhere])
+    sent = await _sent(app, ids)
+    per = len(ids) // len(readers)  # each reader's rows, in order
+    for n, reader in enumerate(readers):
+        state = _state(reader, ids[n * per : (n + 1) * per], sent, elsewhere)
+        print(f"{reader.channel}:{reader.external_id}\t{state}")
 
 
 def _served(settings: Settings, reader: Officer) -> bool:
