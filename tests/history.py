@@ -43,7 +43,6 @@ async def seed(app: App, seeds: list[Seed], sla: timedelta = timedelta(hours=24)
 
     async def job(conn: aiosqlite.Connection) -> list[str]:
         numbers: list[str] = []
-        ids: dict[str, int] = {}
         for item in seeds:
             chat = f"warga-{next(_chats)}"
             stamp = to_db(item.at)
@@ -61,17 +60,15 @@ async def seed(app: App, seeds: list[Seed], sla: timedelta = timedelta(hours=24)
                 chronology="cerita",
                 urgent=item.urgent,
             )
-            new = NewTicket(
-                draft,
-                "SATRESKRIM",
-                None,
-                "id",
-                item.at,
-                item.at + sla,
-                ids.get(item.duplicate_of or ""),
-            )
+            original = None
+            if item.duplicate_of is not None:
+                async with conn.execute(
+                    "SELECT id FROM tickets WHERE number = ?", (item.duplicate_of,)
+                ) as cursor:
+                    row = await cursor.fetchone()
+                    original = int(row[0]) if row else None
+            new = NewTicket(draft, "SATRESKRIM", None, "id", item.at, item.at + sla, original)
             ref = await create_ticket(conn, numbering, ChatKey("test", chat), new, reporter)
-            ids[ref.number] = ref.id
             numbers.append(ref.number)
             if item.responded_after is not None:
                 await conn.execute(

@@ -25,6 +25,7 @@ from babel.dates import format_date, format_timedelta
 from bot.clock import Clock, from_db, to_db
 from bot.jobs.digest_chart import ChartData, Series, render_chart
 from bot.jobs.drawing import save_file
+from bot.jobs.hotspots import Hotspot, find_hotspots, hotspot_lines
 from bot.jobs.map_drawing import side_by_side
 from bot.jobs.map_numbers import OPEN_AT_END, OVERDUE_AT_END, DrawnPeriod, Period, period_map
 from bot.jobs.slots import Mailer, SlotScheduler
@@ -62,6 +63,7 @@ class DigestStats:
     responses: int
     days: tuple[date, ...]
     daily: tuple[tuple[str, tuple[int, ...]], ...]  # category -> count per day
+    hotspots: tuple[Hotspot, ...] = ()
 
 
 async def collect(conn: aiosqlite.Connection, end: datetime, tz: ZoneInfo) -> DigestStats:
@@ -121,6 +123,7 @@ async def collect(conn: aiosqlite.Connection, end: datetime, tz: ZoneInfo) -> Di
         responses=len(waits),
         days=days,
         daily=daily,
+        hotspots=await find_hotspots(conn, end),
     )
 
 
@@ -194,6 +197,7 @@ def digest_text(
                 *_breakdown(stats, categories, gazetteer, locale),
                 "",
                 *_follow_up(stats, locale),
+                *_hotspots(stats, categories, gazetteer, locale),
             ]
         )
 
@@ -256,6 +260,15 @@ def _follow_up(stats: DigestStats, locale: str) -> list[str]:
             % {"time": duration(stats.median_first_response, locale), "n": stats.responses}
         )
     return lines
+
+
+def _hotspots(
+    stats: DigestStats, categories: Categories, gazetteer: Gazetteer, locale: str
+) -> list[str]:
+    if not stats.hotspots:
+        return []
+    lines = hotspot_lines(stats.hotspots, categories, gazetteer, locale)
+    return ["", _("Rising (hotspots):"), *(f"• {line}" for line in lines)]
 
 
 def chart_data(stats: DigestStats, categories: Categories, locale: str) -> ChartData:
