@@ -14,6 +14,8 @@ from bot.evidence.for_officers import EvidenceFiles
 from bot.evidence.store import MediaStore
 from bot.jobs.digest import Digest, DigestScheduler
 from bot.jobs.dispatcher import Dispatcher
+from bot.jobs.recap import Recaps, RecapScheduler
+from bot.jobs.recap_numbers import RecapKind
 from bot.jobs.retention import Retention
 from bot.jobs.sla import SlaWatcher
 from bot.jobs.slots import Mailer
@@ -58,6 +60,8 @@ class App:
     mailer: Mailer
     digest: Digest
     digests: DigestScheduler
+    recaps: Recaps
+    recap_schedulers: tuple[RecapScheduler, ...]
     retention: Retention
     channels: dict[str, Channel] = field(default_factory=dict)
     serving: list[int] = field(default_factory=list)  # held locks (bot.ops.serving)
@@ -101,9 +105,9 @@ class App:
         dispatcher = Dispatcher(outbox, channels, clock, poll_interval=poll_interval)
         mailer = Mailer(db, store)
         digest = Digest(
-            db,
-            intake.categories,
-            intake.gazetteer,
+            db=db,
+            categories=intake.categories,
+            gazetteer=intake.gazetteer,
             tz=settings.tz,
             charts_dir=settings.data_dir / "charts",
         )
@@ -146,6 +150,26 @@ class App:
             locale=settings.locale,
             on_outbox=dispatcher.notify,
         )
+        recaps = Recaps(
+            db=db,
+            categories=intake.categories,
+            gazetteer=intake.gazetteer,
+            tz=settings.tz,
+            sla_hours=settings.sla_hours,
+            folder=settings.data_dir / "recaps",
+        )
+        recap_schedulers = tuple(
+            RecapScheduler(
+                recaps,
+                mailer,
+                clock,
+                kind=kind,
+                at=min(settings.digest_at),
+                locale=settings.locale,
+                on_outbox=dispatcher.notify,
+            )
+            for kind in RecapKind
+        )
         return cls(
             settings,
             clock,
@@ -160,6 +184,8 @@ class App:
             mailer,
             digest,
             digests,
+            recaps,
+            recap_schedulers,
             Retention(
                 db,
                 settings.media_dir,
@@ -186,6 +212,8 @@ class App:
             await self.sla.start()
             await self.retention.start()
             await self.digests.start()
+            for scheduler in self.recap_schedulers:
+                await scheduler.start()
         for channel in self.channels.values():
             await channel.start(self.engine.handle)
 
@@ -199,6 +227,8 @@ class App:
         await self.sla.stop()
         await self.retention.stop()
         await self.digests.stop()
+        for scheduler in self.recap_schedulers:
+            await scheduler.stop()
         await self.engine.idle()
         await self.dispatcher.stop()
         for fd in self.serving:

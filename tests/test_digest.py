@@ -289,7 +289,7 @@ async def digests_after_start(settings: Settings, clock: ManualClock) -> list[st
         await app.dispatcher.flush()
     finally:
         await app.close()
-    return [o.chat_id for o in channel.sent if o.media is not None]
+    return [o.chat_id for o in channel.sent if o.media and o.media.mime == "image/png"]
 
 
 async def test_a_digest_missed_while_down_is_sent_once_at_start(settings: Settings) -> None:
@@ -308,7 +308,7 @@ async def test_a_digest_missed_while_down_is_sent_once_at_start(settings: Settin
     assert await digests_after_start(settings, clock) == ["kapolres"]
 
     with sqlite3.connect(settings.database_path) as db:
-        slots = [row[0] for row in db.execute("SELECT slot FROM digests ORDER BY slot")]
+        slots = [row[0] for row in db.execute("SELECT slot FROM digests WHERE slot LIKE '2%' ORDER BY slot")]
     # only the latest missed slot of the downtime, not the 28th's nor the 29th's morning
     assert slots == [SLOT_KEY, "2026-11-29T17:30+07:00", "2026-11-30T07:00+07:00"]
 

@@ -75,3 +75,15 @@ async def test_an_officer_works_a_report_on_whatsapp(settings: Settings) -> None
             what="the map",
         )
         assert maps[0]["text"].startswith("Peta laporan")
+
+        # the weekly recap: its summary, then the PDF and the XLSX as documents
+        assert await wa.app.recap_schedulers[0].send_due() is not None
+        documents = await eventually(
+            lambda: [r for r in wa.fake.sent(kapolres["to"]) if "document" in r][1:],
+            what="the recap's two documents",
+        )
+        names = [r["document"] for r in wa.fake.sent(kapolres["to"]) if "document" in r]
+        assert [name.rsplit(".", 1)[1] for name in names] == ["pdf", "xlsx"]
+        assert names[0].startswith("taros-rekap-")
+        assert documents[0]["text"].startswith("Semua laporan")
+        assert any("Rekap mingguan" in t for t in wa.fake.texts(kapolres["to"]))

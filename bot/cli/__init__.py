@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _nlu(args, settings)
         if args.command in ("officer", "reporter", "block", "unblock"):
             return asyncio.run(cli_officers.run(args, settings))
-        if args.command in ("digest", "export"):
+        if args.command in ("digest", "recap", "export"):
             return asyncio.run(cli_reports.run(args, settings))
         if args.command in ("backup", "restore"):
             return cli_backup.run(args, settings)

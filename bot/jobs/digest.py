@@ -28,8 +28,7 @@ from bot.jobs.drawing import save_file
 from bot.jobs.hotspots import Hotspot, find_hotspots, hotspot_lines
 from bot.jobs.map_drawing import side_by_side
 from bot.jobs.map_numbers import OPEN_AT_END, OVERDUE_AT_END, DrawnPeriod, Period, period_map
-from bot.jobs.slots import Mailer, SlotScheduler
-from bot.storage.database import Database
+from bot.jobs.slots import Mailer, Reporting, SlotScheduler
 from conversations.categories import Categories
 from conversations.formatting import format_day, format_moment
 from conversations.i18n import _, ngettext, use_locale
@@ -342,23 +341,11 @@ def slot_key(slot: datetime, tz: ZoneInfo) -> str:
     return slot.astimezone(tz).isoformat(timespec="minutes")
 
 
-class Digest:
+@dataclass(kw_only=True)
+class Digest(Reporting):
     """Composes digests and maps; the ``/digest`` and ``/peta`` commands' source."""
 
-    def __init__(
-        self,
-        db: Database,
-        categories: Categories,
-        gazetteer: Gazetteer,
-        *,
-        tz: ZoneInfo,
-        charts_dir: Path,
-    ) -> None:
-        self.db = db
-        self.categories = categories
-        self.gazetteer = gazetteer
-        self.tz = tz
-        self.charts_dir = charts_dir
+    charts_dir: Path
 
     async def stats(self, end: datetime) -> DigestStats:
         return await self.db.read(lambda conn: collect(conn, end, self.tz))

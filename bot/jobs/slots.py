@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -22,11 +24,24 @@ from bot.clock import Clock, to_db
 from bot.jobs.background import Background
 from bot.storage.database import Database
 from bot.storage.outbox import enqueue_in
+from conversations.categories import Categories
 from conversations.domain import Role
 from conversations.messages import ChatKey, Outbound
 from conversations.ports import Officer, Store
+from conversations.understanding.places import Gazetteer
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(kw_only=True)
+class Reporting:
+    """What the digest and the recap read from: the database, the categories, the gazetteer
+    and the local time zone."""
+
+    db: Database
+    categories: Categories
+    gazetteer: Gazetteer
+    tz: ZoneInfo
 
 
 class Deliverable(Protocol):
