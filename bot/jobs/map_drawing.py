@@ -161,9 +161,11 @@ def scale_ticks(largest: int) -> tuple[int, ...]:
     return (*ticks, largest)
 
 
-def draw_map(axes: Axes, scale: Axes | None, data: MapData, geo: Geography) -> tuple[int, ...]:
-    """Draw ``data`` into ``axes`` (and its colour scale into ``scale``); returns the scale's
-    ticks."""
+def draw_map(
+    axes: Axes, scale: Axes | None, data: MapData, geo: Geography, *, names_size: float = 8
+) -> tuple[int, ...]:
+    """Draw ``data`` into ``axes`` (and its colour scale into ``scale``), the kecamatan names
+    in ``names_size`` points; returns the scale's ticks."""
     from matplotlib import colormaps
     from matplotlib.collections import PatchCollection
     from matplotlib.colors import Normalize
@@ -189,7 +191,7 @@ def draw_map(axes: Axes, scale: Axes | None, data: MapData, geo: Geography) -> t
     axes.set_ylim(lat0 - pad, lat1 + pad)
     axes.set_aspect(geo.aspect)
     axes.set_axis_off()
-    _names(axes, data, geo)
+    _names(axes, data, geo, names_size)
     _symbols(axes, data, geo)
     if largest > 0 and scale is not None:
         bar = axes.figure.colorbar(patches, cax=scale, ticks=list(ticks))
@@ -211,7 +213,7 @@ def draw_map(axes: Axes, scale: Axes | None, data: MapData, geo: Geography) -> t
     return ticks
 
 
-def _names(axes: Axes, data: MapData, geo: Geography) -> None:
+def _names(axes: Axes, data: MapData, geo: Geography, size: float) -> None:
     """The names of the kecamatan that matter: the busiest, then those with a mark."""
     from matplotlib import patheffects
 
@@ -230,7 +232,7 @@ def _names(axes: Axes, data: MapData, geo: Geography) -> None:
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
-                fontsize=8,
+                fontsize=size,
                 fontweight="bold",
                 color="#1a1a1a",
                 path_effects=outline,

@@ -55,9 +55,9 @@ def recap_pdf(page: RecapPage, gazetteer: Gazetteer, *, png_dpi: int | None = No
     figure.text(0.94, 0.932, page.made, fontsize=8, ha="right", color="#555555")
     figure.text(0.06, 0.905, page.headline, fontsize=11)
     _table(figure, page)
-    axes = figure.add_axes((0.53, 0.5, 0.38, 0.38))
+    axes = figure.add_axes((0.57, 0.5, 0.34, 0.38))
     scale = figure.add_axes((0.93, 0.56, 0.012, 0.24))
-    draw_map(axes, scale, page.map, geography(gazetteer))
+    draw_map(axes, scale, page.map, geography(gazetteer), names_size=6)
     axes.set_title(page.map.words.title, fontsize=9)
     top = 0.47
     for title, lines in (
@@ -76,18 +76,18 @@ def recap_pdf(page: RecapPage, gazetteer: Gazetteer, *, png_dpi: int | None = No
 
 
 def _table(figure: Figure, page: RecapPage) -> None:
-    axes = figure.add_axes((0.05, 0.5, 0.46, 0.38))
+    axes = figure.add_axes((0.05, 0.5, 0.5, 0.38))
     axes.set_axis_off()
     rows = [list(row) for row in page.table] or [["-", "0", "0", "0"]]
     table = axes.table(
         cellText=rows,
         colLabels=list(page.table_header),
-        colWidths=[0.43, 0.19, 0.19, 0.19],
+        colWidths=[0.5, 0.166, 0.166, 0.166],
         loc="upper center",
         cellLoc="right",
     )
     table.auto_set_font_size(False)
-    table.set_fontsize(7.5)
+    table.set_fontsize(7)
     table.scale(1, 1.3)
     for (row, column), cell in table.get_celld().items():
         cell.set_edgecolor("#bbbbbb")
