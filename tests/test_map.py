@@ -5,8 +5,10 @@ pin, ``/peta`` for the Kapolres and admins, and ``taros digest --map``."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -181,20 +183,35 @@ async def test_the_digest_sends_the_chart_and_the_map(bot: Harness) -> None:
 
 def test_taros_digest_map_writes_the_map_and_prints_where(tmp_path: Path) -> None:
     env = {**os.environ, "TAROS_DATA_DIR": str(tmp_path / "data")}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "digest", "--map", "--days", "30"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
+
+    def taros(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+            check=False,
+        )
+
+    done = taros("digest", "--map", "--days", "30")
     assert done.returncode == 0, done.stderr
     assert "Peta laporan" in done.stdout and "0 laporan" in done.stdout
     found = re.search(r"^map: (.+\.png)$", done.stdout, re.MULTILINE)
     assert found, done.stdout
     assert is_png(Path(found[1]).read_bytes())
+
+    added = taros("officer", "add", "console:kapolres", "--name", "K", "--role", "kapolres")
+    assert added.returncode == 0, added.stderr
+    sent = taros("digest", "--map", "--send")
+    assert sent.returncode == 0, sent.stderr
+    assert "console:kapolres\tqueued" in sent.stdout
+    with sqlite3.connect(tmp_path / "data" / "taros.db") as db:
+        payloads = [json.loads(r[0]) for r in db.execute("SELECT payload FROM outbox")]
+    assert len(payloads) == 1  # the map alone, with its caption
+    assert payloads[0]["media"]["mime"] == "image/png"
+    assert payloads[0]["text"].startswith("Peta laporan")
 
 
 @pytest.mark.parametrize("renders", [5])
