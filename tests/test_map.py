@@ -172,7 +172,8 @@ async def test_the_digest_sends_the_chart_and_the_map(bot: Harness) -> None:
     assert "Ringkasan harian" in text.text
     assert pictures.media is not None and is_png(pictures.media.path.read_bytes())
     chart, drawn = pictures.album
-    assert chart.caption == pictures.text and "Peta laporan" in (drawn.caption or "")
+    assert pictures.text == f"{chart.caption}\n{drawn.caption}"  # both, under one image
+    assert "Peta laporan" in (drawn.caption or "")
     with (
         Image.open(pictures.media.path) as combined,
         Image.open(chart.path) as first,

@@ -26,7 +26,7 @@ from bot.clock import Clock, from_db, to_db
 from bot.jobs.digest_chart import ChartData, Series, render_chart
 from bot.jobs.drawing import save_file
 from bot.jobs.hotspots import Hotspot, find_hotspots, hotspot_lines
-from bot.jobs.map_drawing import side_by_side
+from bot.jobs.map_drawing import stacked
 from bot.jobs.map_numbers import OPEN_AT_END, OVERDUE_AT_END, DrawnPeriod, Period, period_map
 from bot.jobs.slots import Mailer, Reporting, SlotScheduler
 from conversations.categories import Categories
@@ -319,14 +319,15 @@ class Composed:
         return (self.chart, self.map.path, self.combined)
 
     def outbounds(self, to: ChatKey) -> list[Outbound]:
-        """The text, then the chart and the map."""
+        """The text, then the chart and the map (both captions under the combined image)."""
+        captions = f"{self.caption}\n{self.map.caption}"
         return [
             Outbound(to.channel, to.chat_id, self.text, locale=self.locale),
             Outbound(
                 to.channel,
                 to.chat_id,
-                self.caption,
-                media=Media(self.combined, "image/png", self.caption),
+                captions,
+                media=Media(self.combined, "image/png", captions),
                 locale=self.locale,
                 album=(
                     Media(self.chart, "image/png", self.caption),
@@ -394,7 +395,7 @@ class Digest(Reporting):
 
 
 def _combine(images: tuple[Path, ...], folder: Path, stem: str) -> Path:
-    return save_file(side_by_side([p.read_bytes() for p in images]), folder, stem)
+    return save_file(stacked([p.read_bytes() for p in images]), folder, stem)
 
 
 class DigestScheduler(SlotScheduler):

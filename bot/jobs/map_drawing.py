@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shapely
+
 from bot.jobs.drawing import png_bytes, png_figure, save_file
 from conversations.desk.routing import polsek_homes
 from conversations.understanding.places import Gazetteer
@@ -127,7 +129,6 @@ def geography(gazetteer: Gazetteer) -> Geography:
                 points[desa.code] = _point(desa_shape)
     homes = polsek_homes()
     polsek = tuple((k.lon, k.lat) for k in gazetteer.kecamatan if k.code in homes)
-    import shapely
 
     shapes = [s for s in (gazetteer.shape(a.code) for a in areas) if s is not None]
     lon0, lat0, lon1, lat1 = (float(v) for v in shapely.total_bounds(shapes))
@@ -325,7 +326,7 @@ async def render_map(data: MapData, gazetteer: Gazetteer, folder: Path, stem: st
     return await asyncio.to_thread(work)
 
 
-def side_by_side(images: Sequence[bytes]) -> bytes:
+def stacked(images: Sequence[bytes]) -> bytes:
     """PNGs stacked top to bottom on a white page, centred: one image where a platform
     shows no album."""
     import io

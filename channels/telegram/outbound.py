@@ -74,8 +74,8 @@ def plan(outbound: Outbound) -> list[Part]:
     media = outbound.media
     if outbound.album:
         album = tuple(_captioned(m) for m in outbound.album)
-        if album[0].caption == text:
-            text = ""
+        if text in (album[0].caption, "\n".join(m.caption or "" for m in outbound.album)):
+            text = ""  # the album's captions say it
         parts.append(Part("", album=album))
     elif media is not None:
         caption = media.caption if media.caption is not None else text
