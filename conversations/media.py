@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from conversations.messages import Attachment
+from conversations.messages import Attachment, Location
 
 
 class TooLarge(ValueError):
@@ -21,6 +21,7 @@ class StoredMedia:
     sha256: str
     size: int
     relative_path: str  # inside the media store, derived from the hash only
+    position: Location | None = None  # where a photo was taken (its EXIF GPS), if it says
 
 
 class MediaSaver(Protocol):

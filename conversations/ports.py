@@ -144,6 +144,19 @@ class Recategorise:
 
 
 @dataclass(frozen=True, slots=True)
+class Relocate:
+    """An officer corrected the ticket's place (``/lokasi``): the kecamatan and desa, and the
+    Polsek that follows from them. Also a labelled example (a place the text named)."""
+
+    ticket_id: int
+    from_kecamatan: str | None
+    to_kecamatan: str
+    to_desa: str | None
+    to_polsek: str | None
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
 class TicketNote:
     """An event that changes no field: a relayed message, the reporter's answer."""
 
@@ -204,6 +217,7 @@ TicketOp = (
     StatusChange
     | Assign
     | Recategorise
+    | Relocate
     | TicketNote
     | SetPrompt
     | ClearPrompt

@@ -58,6 +58,9 @@ class Draft:
     evidence_done: bool = False
     urgent: bool = False
     prefilled: list[str] = field(default_factory=list)  # fields the first message answered
+    # the desa a photo's GPS position lies in, proposed while the place is unknown
+    photo_kecamatan: str | None = None
+    photo_desa: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

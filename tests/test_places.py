@@ -432,7 +432,6 @@ NO_PLACE_TEXTS = [
     "di sini",
     "sekitar terminal",
     "di stasiun",
-    "di alun alun",
     "mohon segera ditindak",
     "saya takut keluar rumah",
     "pelakunya kabur naik motor",
@@ -583,3 +582,44 @@ def test_locate_accepts_any_float(lat: float, lon: float) -> None:
     place = Gazetteer.load().locate(lat, lon)
     assert isinstance(place, PointPlace)
     assert place.inside_garut == (place.kecamatan is not None)
+
+
+def test_alun_alun_alone_is_a_vague_reading_of_the_town_of_garut(gaz: Gazetteer) -> None:
+    match = gaz.match("di alun alun")
+    assert match is not None and match.kecamatan is not None
+    assert match.kecamatan.name == "Garut Kota"
+    assert match.score < 95  # the intake asks "Do you mean Kec. Garut Kota?"
+    town = gaz.match("di alun-alun Limbangan")
+    assert town is not None and town.kecamatan is not None
+    assert town.kecamatan.name == "Limbangan"
+
+
+def test_every_landmark_row_is_placed_and_cites_its_source(gaz: Gazetteer) -> None:
+    from importlib.resources import files
+
+    text = files("conversations.understanding").joinpath("data", "landmarks.csv").read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    assert len(rows) >= 300
+    for row in rows:
+        kecamatan = gaz.kecamatan_by_code(row["kecamatan_code"])
+        assert kecamatan is not None, row["name"]
+        if row["desa_code"]:
+            desa = gaz.desa_by_code(row["desa_code"])
+            assert desa is not None and desa.kecamatan_code == kecamatan.code, row["name"]
+        assert row["source"].strip(), row["name"]
+        if row["lat"] and row["lon"]:
+            found = gaz.locate(float(row["lat"]), float(row["lon"]))
+            assert found.kecamatan is not None and found.kecamatan.code == kecamatan.code
+
+
+def test_a_typed_landmark_answers_the_place_question(gaz: Gazetteer) -> None:
+    for typed, kecamatan in (
+        ("terminal guntur", "Tarogong Kidul"),
+        ("Pantai Santolo", "Cikelet"),
+        ("deket situ bagendit", "Banyuresmi"),
+        ("kawah papandayan", "Cisurupan"),
+        ("candi cangkuang", "Leles"),
+    ):
+        match = gaz.match(typed)
+        assert match is not None and match.kecamatan is not None, typed
+        assert match.kecamatan.name == kecamatan, typed

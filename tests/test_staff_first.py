@@ -97,3 +97,26 @@ async def test_an_officer_of_another_unit_cannot_correct_the_topic(bot: Harness)
     replies = texts(await bot.send(f"/kategori {number} penipuan", chat="lantas"))
     assert "tidak ditemukan" in replies
     assert await bot.query("SELECT COUNT(*) FROM category_corrections") == [(0,)]
+
+
+async def test_an_officer_corrects_the_place_and_the_polsek_follows(bot: Harness) -> None:
+    number = await reported(bot)  # Kec. Cibatu: POLSEK-CIBATU
+    await register(bot, "reskrim")
+    moved = texts(await bot.send(f"/lokasi {number} desa Jangkurang Leles", chat="reskrim"))
+    assert f"Lokasi {number} dikoreksi menjadi" in moved and "Leles" in moved
+    assert "POLSEK-LELES" in moved
+    assert await bot.query(
+        "SELECT kecamatan_code, polsek FROM tickets WHERE number = ?", (number,)
+    ) == [("32.05.09", "POLSEK-LELES")]
+    assert await bot.query(
+        "SELECT from_kecamatan, to_kecamatan, actor LIKE 'officer:%' FROM place_corrections"
+    ) == [("32.05.12", "32.05.09", 1)]
+    assert "Leles" in texts(await bot.send(f"/status {number}", chat="reskrim"))
+
+    same = texts(await bot.send(f"lokasi {number} Leles", chat="reskrim"))
+    assert "sudah berada di" in same
+    shared = texts(await bot.send(f"/lokasi {number} Mekarsari", chat="reskrim"))
+    assert "beberapa kecamatan" in shared
+    nowhere = texts(await bot.send(f"/lokasi {number} Gotham", chat="reskrim"))
+    assert f"/lokasi {number} Cibatu" in nowhere
+    assert await bot.query("SELECT COUNT(*) FROM place_corrections") == [(1,)]

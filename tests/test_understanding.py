@@ -246,6 +246,15 @@ def test_a_shared_desa_name_is_ambiguous_not_guessed(nlu: Understander) -> None:
     assert {d.name for d in understood.ambiguous_places} == {"Mekarsari"}
 
 
+def test_a_landmark_places_a_message_that_names_no_kecamatan(nlu: Understander) -> None:
+    understood = nlu.understand("motor saya hilang di parkiran pasar guntur kemarin", NOW)
+    assert understood.kecamatan is not None and understood.kecamatan.name == "Tarogong Kidul"
+    beach = nlu.understand("HP saya dicopet pas di pantai santolo tadi siang", NOW)
+    assert beach.kecamatan is not None and beach.kecamatan.name == "Cikelet"
+    hospital = nlu.understand("ada yg ngamuk di IGD rsud dr slamet", NOW)
+    assert hospital.kecamatan is not None and hospital.kecamatan.name == "Tarogong Kidul"
+
+
 def test_a_name_of_two_kecamatan_is_not_guessed(nlu: Understander) -> None:
     understood = nlu.understand("dipalak preman di alun-alun Tarogong, kalo gak ngasih", NOW)
     assert understood.kecamatan is None
@@ -263,7 +272,6 @@ def test_a_place_outside_garut_is_named(nlu: Understander) -> None:
         "kemarin saya ketipu online 2 juta",
         "anak saya belum pulang dari kemarin, tolong pak",
         "suka hati pak, mau kasih info aja",
-        "motor saya hilang di parkiran pasar guntur kemarin",
         "tolong",
         "P",
     ],

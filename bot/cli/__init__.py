@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.app import App
 from bot.cli import backup as cli_backup
+from bot.cli import nlu as cli_nlu
 from bot.cli import officers as cli_officers
 from bot.cli import reports as cli_reports
 from bot.config import LOG_FORMATS, LOG_LEVELS, ConfigError, Settings
@@ -43,16 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         help="speak as this identity (default console:warga)",
     )
     sub.add_parser("check", help="validate the configuration and say what is enabled")
-    nlu = sub.add_parser(
-        "nlu",
-        help="what the bot understands of a message, as JSON (no database needed)",
-    )
-    nlu.add_argument("text", nargs="?", help="the message to read")
-    nlu.add_argument(
-        "--jsonl",
-        action="store_true",
-        help="read one message per line on stdin and write one JSON object per line",
-    )
+    cli_nlu.add_parser(sub)
     cli_officers.add_parser(sub)
     cli_reports.add_parsers(sub)
     cli_backup.add_parsers(sub)
@@ -81,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return asyncio.run(_check())
         if args.command == "nlu":
-            return _nlu(args, settings)
+            return cli_nlu.run(args, settings)
         if args.command in ("officer", "reporter", "block", "unblock"):
             return asyncio.run(cli_officers.run(args, settings))
         if args.command in ("digest", "recap", "export"):
@@ -152,32 +144,6 @@ def _setup_logging(environ: Mapping[str, str]) -> None:
         fmt if fmt in LOG_FORMATS else "keyvalue",
         secrets=(environ.get("TAROS_TELEGRAM_TOKEN"), environ.get("TAROS_TELEGRAM_SECRET")),
     )
-
-
-def _nlu(args: argparse.Namespace, settings: Settings) -> int:
-    """``taros nlu "teks"`` / ``taros nlu --jsonl``: the understanding as JSON, one object per
-    message. Reads no database; the time zone is ``TAROS_TZ``."""
-    import io
-    import json
-    from datetime import datetime
-
-    from conversations.understanding.understander import Understander  # only this command needs it
-
-    if args.jsonl == (args.text is not None):
-        print('taros nlu: give one message ("teks") or --jsonl, not both', file=sys.stderr)
-        return 2
-    understander = Understander(settings.tz)
-    if isinstance(sys.stdout, io.TextIOWrapper):
-        sys.stdout.reconfigure(encoding="utf-8")
-    lines = (
-        (raw.decode("utf-8", errors="replace").rstrip("\r\n") for raw in sys.stdin.buffer)
-        if args.jsonl
-        else iter([args.text])
-    )
-    for line in lines:
-        understood = understander.understand(line, datetime.now(settings.tz))
-        print(json.dumps(understood.to_json(), ensure_ascii=False), flush=args.jsonl)
-    return 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import hashlib
 import logging
 from pathlib import Path
 
+from bot.evidence.position import photo_position
 from bot.files import private_dir, write_private
 from conversations.media import SaveFailed, StoredMedia, TooLarge
 from conversations.messages import Attachment
@@ -56,4 +57,4 @@ class MediaStore:
         target = private_dir(self.root / digest[:2]) / digest
         if not target.exists():
             write_private(target, data)
-        return StoredMedia(digest, len(data), f"{digest[:2]}/{digest}")
+        return StoredMedia(digest, len(data), f"{digest[:2]}/{digest}", photo_position(data))

@@ -17,6 +17,7 @@ from conversations.ports import (
     ClearPrompt,
     EraseReporter,
     Recategorise,
+    Relocate,
     Resolved,
     SetPrompt,
     StatusChange,
@@ -55,6 +56,8 @@ async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None
         )
     elif isinstance(op, Recategorise):
         await _recategorise(conn, op, stamp)
+    elif isinstance(op, Relocate):
+        await _relocate(conn, op, stamp)
     elif isinstance(op, TicketNote):
         if op.first_response:
             await conn.execute(
@@ -150,6 +153,31 @@ async def _recategorise(conn: aiosqlite.Connection, op: Recategorise, stamp: str
         None,
         None,
         f"{op.from_category} -> {op.to_category}",
+    )
+
+
+async def _relocate(conn: aiosqlite.Connection, op: Relocate, stamp: str) -> None:
+    cursor = await conn.execute(
+        "UPDATE tickets SET kecamatan_code = ?, desa_code = ?, polsek = ?, outside_garut = 0,"
+        " updated_at = ? WHERE id = ? AND kecamatan_code IS ?",
+        (op.to_kecamatan, op.to_desa, op.to_polsek, stamp, op.ticket_id, op.from_kecamatan),
+    )
+    if cursor.rowcount != 1:
+        raise StaleTicket(f"ticket {op.ticket_id} is no longer in {op.from_kecamatan}")
+    await conn.execute(
+        "INSERT INTO place_corrections(ticket_id, from_kecamatan, to_kecamatan, to_desa, actor,"
+        " at) VALUES (?, ?, ?, ?, ?, ?)",
+        (op.ticket_id, op.from_kecamatan, op.to_kecamatan, op.to_desa, op.actor, stamp),
+    )
+    await _event(
+        conn,
+        op.ticket_id,
+        stamp,
+        op.actor,
+        "place",
+        None,
+        None,
+        f"{op.from_kecamatan or '-'} -> {op.to_desa or op.to_kecamatan}",
     )
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from conversations.categories import Categories
 from conversations.desk import texts as officer_text
-from conversations.desk.routing import normalise_unit
+from conversations.desk.routing import FALLBACK_UNIT, normalise_unit, route
 from conversations.domain import PromptKind, TicketStatus
 from conversations.formatting import format_moment
 from conversations.i18n import _, current_locale, ngettext, use_locale
@@ -27,6 +27,7 @@ from conversations.ports import (
     Changes,
     Officer,
     Recategorise,
+    Relocate,
     SetPrompt,
     StatusChange,
     Store,
@@ -82,6 +83,9 @@ COMMANDS = {
     "evidence": "bukti",
     "kategori": "kategori",
     "category": "kategori",
+    "lokasi": "lokasi",
+    "tempat": "lokasi",
+    "place": "lokasi",
     "digest": "digest",
     "peta": "peta",
     "map": "peta",
@@ -121,7 +125,7 @@ class EvidenceSource(Protocol):
 
 
 # Commands whose first argument is a report number.
-NUMBERED = frozenset({"status", "tugaskan", "balas", "bukti", "kategori"})
+NUMBERED = frozenset({"status", "tugaskan", "balas", "bukti", "kategori", "lokasi"})
 
 
 def is_staff_command(text: str, *, drafting: bool) -> bool:
@@ -195,6 +199,7 @@ class OfficerDesk:
             "daftar": self._list,
             "bukti": self._evidence,
             "kategori": self._recategorise,
+            "lokasi": self._relocate,
             "digest": self._digest,
             "peta": self._map,
             "bantuan": self._help,
@@ -217,6 +222,7 @@ class OfficerDesk:
             _("/daftar [status|unit|terlambat] [page] - the open reports"),
             _("/bukti NUMBER - the evidence files"),
             _("/kategori NUMBER CODE - correct the topic (an example the bot learns from)"),
+            _("/lokasi NUMBER PLACE - correct the kecamatan or desa"),
         ]
         if work.officer.role.sees_every_unit:
             lines.append(_("/digest - the summary of the last day"))
@@ -415,6 +421,55 @@ class OfficerDesk:
                 _("Its usual unit is %(unit)s: /tugaskan %(number)s %(unit)s hands it over.")
                 % {"unit": category.unit, "number": ticket.number}
             )
+        work.say("\n".join(lines))
+
+    async def _relocate(self, work: _Work, args: str) -> None:
+        number, rest = split_number(args)
+        ticket = await self._ticket(work, number)
+        if ticket is None:
+            return
+        typed = rest.strip()
+        match = self.gazetteer.match(typed) if typed else None
+        if match is not None and match.ambiguous:
+            names = ", ".join(
+                prompts.place_label(self.gazetteer, d.kecamatan_code, d.code)
+                for d in match.ambiguous
+            )
+            work.say(
+                _("%(place)s is in several kecamatan: %(names)s. Add the kecamatan.")
+                % {"place": typed[:60], "names": names}
+            )
+            return
+        if match is None or match.kecamatan is None:
+            work.say(
+                _(
+                    "Write a kecamatan or desa of Garut after the number, e.g. /lokasi "
+                    "%(number)s Cibatu"
+                )
+                % {"number": ticket.number}
+            )
+            return
+        kecamatan = match.kecamatan.code
+        desa = None if match.desa is None else match.desa.code
+        label = prompts.place_label(self.gazetteer, kecamatan, desa)
+        if (kecamatan, desa) == (ticket.kecamatan_code, ticket.desa_code) or (
+            desa is None and kecamatan == ticket.kecamatan_code
+        ):
+            work.say(
+                _("Report %(number)s is already in %(place)s.")
+                % {"number": ticket.number, "place": label}
+            )
+            return
+        polsek = route(ticket.category, kecamatan).polsek
+        work.changes.ops.append(
+            Relocate(ticket.id, ticket.kecamatan_code, kecamatan, desa, polsek, work.officer.actor)
+        )
+        lines = [
+            _("Place of %(number)s corrected to %(place)s.")
+            % {"number": ticket.number, "place": label}
+        ]
+        if polsek != ticket.polsek:
+            lines.append(_("Now also for %(unit)s.") % {"unit": polsek or FALLBACK_UNIT})
         work.say("\n".join(lines))
 
     async def _relay(self, work: _Work, args: str) -> None:

@@ -130,6 +130,10 @@ class IntakeBase(ABC):
         """Take a typed place as the draft's place (PlaceAnswers)."""
 
     @abstractmethod
+    def _propose_photo_place(self, turn: Turn) -> None:
+        """Ask whether the desa a photo was taken in is the place (PlaceAnswers)."""
+
+    @abstractmethod
     def _set_pin(self, turn: Turn, pin: Location) -> bool:
         """Take a shared pin as the place; False when it is not usable (PlaceAnswers)."""
 
@@ -150,6 +154,8 @@ class IntakeBase(ABC):
         if draft.category is None:
             text, options = prompts.category_question(self.categories)
             turn.ask(Step.CATEGORY, text, options)
+        elif not draft.location_done and draft.photo_kecamatan is not None:
+            self._propose_photo_place(turn)
         elif not draft.location_done:
             turn.ask(Step.LOCATION, prompts.location_question())
         elif not draft.chronology:

@@ -16,7 +16,7 @@ from conversations.intake.base import (
 )
 from conversations.intake.vocabulary import DONE_WORDS, NONE_WORDS, YES_WORDS
 from conversations.media import SaveFailed, TooLarge
-from conversations.messages import Attachment, Inbound
+from conversations.messages import Attachment, Inbound, Location
 from conversations.state import EvidenceItem, Step
 from conversations.text import normalise
 
@@ -108,6 +108,22 @@ class EvidenceAnswers(IntakeBase):
                 % {"n": count}
             )
 
+    def _note_photo_place(self, turn: Turn, position: Location | None) -> None:
+        """Remember the desa a photo was taken in, while the place is still unknown: it is
+        proposed when the place is asked (never taken without the citizen's yes)."""
+        draft = turn.conv.draft
+        if (
+            draft is None
+            or position is None
+            or draft.location_done
+            or draft.photo_kecamatan is not None
+        ):
+            return
+        found = self.gazetteer.locate(position.lat, position.lon)
+        if found.inside_garut and found.kecamatan is not None:
+            draft.photo_kecamatan = found.kecamatan.code
+            draft.photo_desa = None if found.desa is None else found.desa.code
+
     async def _store_attachment(self, turn: Turn, attachment: Attachment) -> EvidenceItem | None:
         limit_mb = self.settings.max_evidence_bytes // (1024 * 1024)
         too_large = _("That file is too large (at most %(mb)d MB). Please send a smaller one.") % {
@@ -129,6 +145,7 @@ class EvidenceAnswers(IntakeBase):
             )
             turn.say(_("Sorry, I could not download that file. Please send it again."))
             return None
+        self._note_photo_place(turn, stored.position)
         return EvidenceItem(
             kind=attachment.kind.value,
             sha256=stored.sha256,

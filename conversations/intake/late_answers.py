@@ -34,7 +34,9 @@ class LateAnswers(IntakeBase):
             return False
         if code != draft.category:
             self._change_topic(turn, code)
-        return True
+            return True
+        # the same topic again: a double tap is silent, unless something came with it
+        return msg.location is None and not msg.attachments and not msg.text.strip()
 
     def _late_text(self, turn: Turn, msg: Inbound) -> bool:
         """At the story question, a text too short to be the story that names a place or a

@@ -23,6 +23,10 @@ class PlaceAnswers(IntakeBase):
                 self._reask(turn)
             return
         text = msg.text.strip()
+        draft = turn.conv.draft
+        if not text and draft is not None and draft.photo_kecamatan is not None:
+            self._propose_photo_place(turn)
+            return
         if not text:
             self._reask(turn)
             return
@@ -98,13 +102,31 @@ class PlaceAnswers(IntakeBase):
             return
         if pending.get("kecamatan"):
             label = prompts.place_label(self.gazetteer, pending["kecamatan"], pending.get("desa"))
+            question = (
+                _("Your photo was taken in %(place)s. Is that where it happened?")
+                if pending.get("photo")
+                else _("Do you mean %(place)s?")
+            )
             turn.ask(
                 Step.LOCATION_CONFIRM,
-                _("Do you mean %(place)s?") % {"place": label},
+                question % {"place": label},
                 [Option(prompts.YES, _("Yes")), Option(prompts.NO, _("No"))],
             )
             return
         turn.ask(Step.LOCATION, prompts.location_question())
+
+    def _propose_photo_place(self, turn: Turn) -> None:
+        """The place a photo's GPS position names, put to the citizen as a yes/no question
+        (asked once: the proposal is dropped from the draft when put)."""
+        draft = turn.conv.draft
+        assert draft is not None
+        kecamatan, desa = draft.photo_kecamatan, draft.photo_desa
+        draft.photo_kecamatan = draft.photo_desa = None
+        if kecamatan is None:
+            turn.ask(Step.LOCATION, prompts.location_question())
+            return
+        turn.conv.pending = {"kecamatan": kecamatan, "desa": desa, "address": None, "photo": True}
+        self._ask_place_again(turn)
 
     def _on_location_confirm(self, turn: Turn, msg: Inbound, option: str | None) -> None:
         answer = option or yes_or_no(msg.text)

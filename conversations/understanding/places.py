@@ -32,6 +32,7 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from conversations.text import normalise as chat_normalise
+from conversations.understanding.known_places import KnownPlaces
 
 __all__ = [
     "Desa",
@@ -446,7 +447,33 @@ class Gazetteer:
         """
         tokens = tuple(normalise(text[:MAX_MATCH_CHARS]).split())
         hits = _non_overlapping(self._candidates(tokens))
-        return self._interpret(hits)
+        found = self._interpret(hits)
+        if found is not None and found.kecamatan is not None and found.score >= EXACT_SCORE:
+            return found
+        return self._by_landmark(tokens, found)
+
+    def _by_landmark(self, tokens: Sequence[str], found: PlaceMatch | None) -> PlaceMatch | None:
+        """A landmark of Garut (:mod:`~conversations.understanding.known_places`) places a
+        text that names no kecamatan or desa (or only a vague one: a typo, a street name), and
+        settles a desa name shared by several kecamatan when it lies in one of them. A place
+        outside Garut named as such stays."""
+        if found is not None and found.outside is not None:
+            return found
+        hit = KnownPlaces.load(place_key).find(tokens)
+        if hit is not None and hit.generic and found is not None:
+            return found  # "alun-alun Tarogong": the town named is the place
+        if hit is None or (
+            found is not None and found.kecamatan is not None and found.score >= hit.score
+        ):
+            return found
+        kecamatan = self._kec_by_code.get(hit.place.kecamatan_code)
+        if kecamatan is None:
+            return found
+        if found is not None and found.ambiguous:
+            same = [d for d in found.ambiguous if d.kecamatan_code == kecamatan.code]
+            return PlaceMatch(kecamatan, same[0], hit.score) if len(same) == 1 else found
+        desa = self._desa_by_code.get(hit.place.desa_code or "")
+        return PlaceMatch(kecamatan, desa, hit.score)
 
     def _candidates(self, tokens: Sequence[str]) -> Iterator[_Hit]:
         for start in range(len(tokens)):

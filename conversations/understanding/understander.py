@@ -24,20 +24,23 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from conversations.intake.prefill import Prefill
 from conversations.text import MAX_ANALYSED_CHARS
 from conversations.understanding.category_scoring import CategoryGuess, CategoryScorer
+from conversations.understanding.features import FeatureVector, message_features, with_named
 from conversations.understanding.landmarks import find_landmark
+from conversations.understanding.model import LinearModel, packaged_model_path
 from conversations.understanding.places import VAGUE_SCORE, Desa, Gazetteer, Kecamatan, PlaceMatch
 from conversations.understanding.places import normalise as place_normalise
 from conversations.understanding.signals import Signals
 from conversations.understanding.slang import Lexicon, Word
 from conversations.understanding.timeparse import TimeSpan, resolve_time
-from conversations.understanding.urgency import UrgencyInput, is_urgent
+from conversations.understanding.urgency import UrgencyInput, is_urgent, urgency_cues
 
-__all__ = ["Understander", "Understanding"]
+__all__ = ["CATEGORY_MODEL", "URGENCY_MODEL", "Models", "Understander", "Understanding"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,11 @@ MIN_CHRONOLOGY = 15
 FALLBACK_CONFIDENCE = 0.3
 """Confidence of "lainnya" for a substantive report that names no known category."""
 FALLBACK_MIN_WORDS = 6
+MODEL_ALONE = 0.5
+"""The model names a category on its own (no cue of the rules, a short message) from this
+probability."""
+CATEGORY_MODEL = "category_model.npz"
+URGENCY_MODEL = "urgency_model.npz"
 _CLAUSE_END = re.compile(r"[,;!?\n]+|(?<=[a-z]{4})\.(?=\s)", re.IGNORECASE)
 PLACE_WINDOW = 450
 """The gazetteer reads this many characters at a time; longer texts are read window by window."""
@@ -108,11 +116,37 @@ class Understanding:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Models:
+    """The trained readings beside the rules (None: the rules answer alone)."""
+
+    category: LinearModel | None = None
+    urgency: LinearModel | None = None
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> Models:
+        """The models in ``directory`` (an operator's retrained ones, ``taros nlu train
+        --with-corrections``) where present, else the ones shipped with TAROS."""
+        def one(name: str) -> LinearModel | None:
+            if directory is not None and (directory / name).is_file():
+                model = LinearModel.load_or_none(directory / name)
+                if model is not None:
+                    return model
+            return LinearModel.load_or_none(packaged_model_path(name))
+
+        return cls(category=one(CATEGORY_MODEL), urgency=one(URGENCY_MODEL))
+
+
 class Understander:
     """Reads messages; implements the intake's pre-fill protocol. Data is loaded once."""
 
-    def __init__(self, tz: ZoneInfo) -> None:
+    def __init__(self, tz: ZoneInfo, models: Models | None = None) -> None:
         self.tz = tz
+        self.models = Models.load() if models is None else models
+        category_model = self.models.category
+        self.prefill_confidence = (
+            PREFILL_CATEGORY_CONFIDENCE if category_model is None else category_model.confident_at
+        )
         self._scorer = CategoryScorer.load()
         self._signals = Signals.load()
         self._greetings = self._signals.phrases("greeting")
@@ -136,10 +170,22 @@ class Understander:
 
     def prefill(self, text: str, now: datetime) -> Prefill:
         """The intake's pre-fill: only what is sure enough not to be asked again."""
-        return self.to_prefill(text, self.understand(text, now))
+        return self.to_prefill(text, self.understand(text, now), self.prefill_confidence)
+
+    def features(self, text: str, now: datetime) -> FeatureVector:
+        """What the trained category reading sees of ``text`` (training, evaluation)."""
+        return self._read(text, now).vector
+
+    def urgency_features(self, text: str, now: datetime) -> FeatureVector:
+        """What the trained urgency reading sees of ``text``: the category features and the
+        urgency rules' cues, with the category this understander reads."""
+        read = self._read(text, now)
+        return with_named(read.vector, urgency_cues(read.urgency_input, self._signals))
 
     @staticmethod
-    def to_prefill(text: str, understood: Understanding) -> Prefill:
+    def to_prefill(
+        text: str, understood: Understanding, confident_at: float = PREFILL_CATEGORY_CONFIDENCE
+    ) -> Prefill:
         """Map an understanding of ``text`` onto the intake's :class:`Prefill`.
 
         Category when its confidence is at least ``PREFILL_CATEGORY_CONFIDENCE``; place when a
@@ -149,7 +195,7 @@ class Understander:
         or time understood); incident time, urgency, and the language when the words show it.
         """
         u = understood
-        category = u.category if u.category_confidence >= PREFILL_CATEGORY_CONFIDENCE else None
+        category = u.category if u.category_confidence >= confident_at else None
         kecamatan_code = desa_code = address = None
         outside = False
         if u.kecamatan is not None and not u.ambiguous_places:
@@ -182,26 +228,43 @@ class Understander:
 
     # ----------------------------------------------------------------------- steps
 
-    def _understand(self, text: str, now: datetime) -> Understanding:
+    def _read(self, text: str, now: datetime) -> _Reading:
+        """The words, time, category and features of a message (everything but the place)."""
         raw = text[:MAX_ANALYSED_CHARS]
         words = self._lexicon.read(raw)
         texts = [w.text for w in words]
-        language, clear = _language(words)
         greeting = bool(texts) and self._is_greeting(texts)
         when = resolve_time(texts, now, self.tz)
-        guess = self._category(words, texts, when, greeting)
+        rules = self._scorer.score(words, skip=() if when is None else when.used)
+        vector = message_features(raw, texts, dict(rules.scores))
+        guess = self._category(rules, vector, texts, greeting)
+        item = UrgencyInput(texts, raw, guess.code, guess.confidence, when, now)
+        return _Reading(raw, words, greeting, when, guess, vector, item)
+
+    def _urgent(self, read: _Reading) -> bool:
+        if read.greeting:
+            return False
+        model = self.models.urgency
+        if model is None:
+            return is_urgent(read.urgency_input, self._signals)
+        cues = urgency_cues(read.urgency_input, self._signals)
+        reading = model.read(with_named(read.vector, cues))
+        return dict(reading.ranked).get("urgent", 0.0) >= model.confident_at
+
+    def _understand(self, text: str, now: datetime) -> Understanding:
+        read = self._read(text, now)
+        raw, greeting, when, guess = read.raw, read.greeting, read.when, read.guess
+        language, clear = _language(read.words)
         place = self._place(raw)
         kecamatan, desa, ambiguous, outside, score = self._read_place(place)
-        urgent = not greeting and is_urgent(
-            UrgencyInput(texts, raw, guess.code, guess.confidence, when, now), self._signals
-        )
+        urgent = self._urgent(read)
         return Understanding(
             category=guess.code,
             category_confidence=guess.confidence,
             kecamatan=kecamatan,
             desa=desa,
             ambiguous_places=ambiguous,
-            landmark=None if greeting else find_landmark(words, raw, self._signals),
+            landmark=None if greeting else find_landmark(read.words, raw, self._signals),
             incident_time=None if when is None else when.start,
             incident_time_end=None if when is None else when.end,
             urgent=urgent,
@@ -230,17 +293,30 @@ class Understander:
         return greeted
 
     def _category(
-        self, words: Sequence[Word], texts: Sequence[str], when: TimeSpan | None, greeting: bool
+        self,
+        rules: CategoryGuess,
+        vector: FeatureVector,
+        texts: Sequence[str],
+        greeting: bool,
     ) -> CategoryGuess:
+        """The rules' guess, read again by the trained model when there is one: the model
+        decides, with its probability as the confidence. A message with no cue of the rules and
+        few words ("mau lapor pak") gets a category only when the model is sure of it."""
         if greeting:
             return CategoryGuess(None, 0.0)
-        guess = self._scorer.score(words, skip=() if when is None else when.used)
-        if guess.code is not None:
-            return guess
         content = [t for t in texts if t not in self._stops]
-        if len(content) >= FALLBACK_MIN_WORDS:
+        substantive = len(content) >= FALLBACK_MIN_WORDS
+        model = self.models.category
+        if model is not None:
+            reading = model.read(vector)
+            if rules.code is not None or substantive or reading.probability >= MODEL_ALONE:
+                return CategoryGuess(reading.label, reading.probability, rules.scores)
+            return CategoryGuess(None, 0.0, rules.scores)
+        if rules.code is not None:
+            return rules
+        if substantive:
             return CategoryGuess("lainnya", FALLBACK_CONFIDENCE)
-        return guess
+        return rules
 
     def _place(self, raw: str) -> PlaceMatch | None:
         """The gazetteer's reading, window by window: a Garut place beats an ambiguous name,
@@ -274,6 +350,17 @@ class Understander:
         ):
             return None, None, (), None, 0.0  # "Tarogong": Kaler or Kidul? ask
         return match.kecamatan, desa, (), None, match.score
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    raw: str
+    words: Sequence[Word]
+    greeting: bool
+    when: TimeSpan | None
+    guess: CategoryGuess
+    vector: FeatureVector
+    urgency_input: UrgencyInput
 
 
 def _clauses(text: str) -> str:

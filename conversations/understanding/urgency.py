@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from conversations.understanding.signals import Signals
 from conversations.understanding.timeparse import TimeSpan
 
-__all__ = ["UrgencyInput", "is_urgent"]
+__all__ = ["CUE_KINDS", "UrgencyInput", "is_urgent", "urgency_cues"]
 
 PAST_AFTER = timedelta(hours=3)
 """A stated time that ended longer ago than this makes the event past."""
@@ -80,6 +80,32 @@ def is_urgent(item: UrgencyInput, signals: Signals) -> bool:
     emphatic = _emphatic(item.raw)
     present = "ada" in texts
     return (plea and (present or emphatic)) or (emphatic and ("tolong" in texts or present))
+
+
+CUE_KINDS = (
+    "danger", "progress", "progress_weak", "past", "resolved", "habit", "plea", "missing",
+    "person", "rumour", "at_large",
+)
+
+
+def urgency_cues(item: UrgencyInput, signals: Signals) -> dict[str, float]:
+    """What the rules see, as named features for the trained urgency reading: each signal
+    list present, the rules' verdict, emphasis, a stated time over three hours ago, "sekarang"
+    or "lagi <verb>", and the category when it is one whose emergencies happen."""
+    texts = item.texts
+    cues = {f"u:{kind}": 1.0 for kind in CUE_KINDS if signals.has(texts, kind)}
+    flags = {
+        "u:rule": is_urgent(item, signals),
+        "u:emphatic": _emphatic(item.raw),
+        "u:stated_past": _stated_past(item.time, item.now),
+        "u:now": "sekarang" in texts or _lagi_before_verb(texts),
+        "u:urgent_category": item.category in URGENT_CATEGORIES,
+        "u:in_progress": _in_progress(texts, signals),
+    }
+    cues.update({name: 1.0 for name, on in flags.items() if on})
+    if item.category:
+        cues[f"u:category:{item.category}"] = 1.0
+    return cues
 
 
 def _in_progress(texts: Sequence[str], signals: Signals) -> bool:
