@@ -9,8 +9,6 @@ import json
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 from history import Seed, seed
 from PIL import Image
 from support import Harness, register, texts
+from test_digest import taros
 
 from bot.jobs.drawing import is_png
 from bot.jobs.map_drawing import (
@@ -39,7 +38,6 @@ from conversations.understanding.places import Gazetteer
 
 CIBATU, LELES, GARUT_KOTA, CIKELET = "32.05.12", "32.05.09", "32.05.01", "32.05.30"
 WORDS = MapWords("Peta", "Laporan", "Mendesak", "Terlambat", "Polsek", "Tidak ada laporan")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def colour_at(drawn: DrawnMap, code: str, around: int = 6) -> tuple[int, int, int]:
@@ -184,28 +182,18 @@ async def test_the_digest_sends_the_chart_and_the_map(bot: Harness) -> None:
 
 def test_taros_digest_map_writes_the_map_and_prints_where(tmp_path: Path) -> None:
     env = {**os.environ, "TAROS_DATA_DIR": str(tmp_path / "data")}
-
-    def taros(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=ROOT,
-            check=False,
-        )
-
-    done = taros("digest", "--map", "--days", "30")
+    done = taros("digest", "--map", "--days", "30", env=env)
     assert done.returncode == 0, done.stderr
     assert "Peta laporan" in done.stdout and "0 laporan" in done.stdout
     found = re.search(r"^map: (.+\.png)$", done.stdout, re.MULTILINE)
     assert found, done.stdout
     assert is_png(Path(found[1]).read_bytes())
 
-    added = taros("officer", "add", "console:kapolres", "--name", "K", "--role", "kapolres")
+    added = taros(
+        "officer", "add", "console:kapolres", "--name", "K", "--role", "kapolres", env=env
+    )
     assert added.returncode == 0, added.stderr
-    sent = taros("digest", "--map", "--send")
+    sent = taros("digest", "--map", "--send", env=env)
     assert sent.returncode == 0, sent.stderr
     assert "console:kapolres\tqueued" in sent.stdout
     with sqlite3.connect(tmp_path / "data" / "taros.db") as db:
