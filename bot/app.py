@@ -14,8 +14,11 @@ from bot.evidence.for_officers import EvidenceFiles
 from bot.evidence.store import MediaStore
 from bot.jobs.digest import Digest, DigestScheduler
 from bot.jobs.dispatcher import Dispatcher
+from bot.jobs.recap import Recaps, RecapScheduler
+from bot.jobs.recap_numbers import RecapKind
 from bot.jobs.retention import Retention
 from bot.jobs.sla import SlaWatcher
+from bot.jobs.slots import Mailer
 from bot.jobs.timers import TimerScheduler
 from bot.ops.serving import claim_serving
 from bot.storage.blocks import SqliteBlocks
@@ -54,8 +57,11 @@ class App:
     dispatcher: Dispatcher
     timers: TimerScheduler
     sla: SlaWatcher
+    mailer: Mailer
     digest: Digest
     digests: DigestScheduler
+    recaps: Recaps
+    recap_schedulers: tuple[RecapScheduler, ...]
     retention: Retention
     channels: dict[str, Channel] = field(default_factory=dict)
     serving: list[int] = field(default_factory=list)  # held locks (bot.ops.serving)
@@ -97,11 +103,11 @@ class App:
         )
         channels: dict[str, Channel] = {}
         dispatcher = Dispatcher(outbox, channels, clock, poll_interval=poll_interval)
+        mailer = Mailer(db, store)
         digest = Digest(
-            db,
-            store,
-            intake.categories,
-            intake.gazetteer,
+            db=db,
+            categories=intake.categories,
+            gazetteer=intake.gazetteer,
             tz=settings.tz,
             charts_dir=settings.data_dir / "charts",
         )
@@ -138,10 +144,31 @@ class App:
         )
         digests = DigestScheduler(
             digest,
+            mailer,
             clock,
             times=settings.digest_at,
             locale=settings.locale,
             on_outbox=dispatcher.notify,
+        )
+        recaps = Recaps(
+            db=db,
+            categories=intake.categories,
+            gazetteer=intake.gazetteer,
+            tz=settings.tz,
+            sla_hours=settings.sla_hours,
+            folder=settings.data_dir / "recaps",
+        )
+        recap_schedulers = tuple(
+            RecapScheduler(
+                recaps,
+                mailer,
+                clock,
+                kind=kind,
+                at=min(settings.digest_at),
+                locale=settings.locale,
+                on_outbox=dispatcher.notify,
+            )
+            for kind in RecapKind
         )
         return cls(
             settings,
@@ -154,8 +181,11 @@ class App:
             dispatcher,
             timers,
             sla,
+            mailer,
             digest,
             digests,
+            recaps,
+            recap_schedulers,
             Retention(
                 db,
                 settings.media_dir,
@@ -182,6 +212,8 @@ class App:
             await self.sla.start()
             await self.retention.start()
             await self.digests.start()
+            for scheduler in self.recap_schedulers:
+                await scheduler.start()
         for channel in self.channels.values():
             await channel.start(self.engine.handle)
 
@@ -195,6 +227,8 @@ class App:
         await self.sla.stop()
         await self.retention.stop()
         await self.digests.stop()
+        for scheduler in self.recap_schedulers:
+            await scheduler.stop()
         await self.engine.idle()
         await self.dispatcher.stop()
         for fd in self.serving:

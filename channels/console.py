@@ -133,8 +133,8 @@ def render(outbound: Outbound) -> str:
     lines = outbound.text.splitlines() or [""]
     if outbound.options:
         lines += ["  " + line for line in render_options(outbound.options).splitlines()]
-    if outbound.media is not None:
-        lines.append(f"[{outbound.media.mime}: {outbound.media.path}]")
+    for media in outbound.album or ((outbound.media,) if outbound.media else ()):
+        lines.append(f"[{media.mime}: {media.path}]")
     pad = " " * (len(BOT) + 2)
     return "\n".join([f"{BOT}: {lines[0]}", *(pad + line for line in lines[1:])]) + "\n"
 

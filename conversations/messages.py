@@ -105,6 +105,10 @@ class Media:
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
+    """A message to send. ``media`` is one file; ``album`` (optional) shows the same content as
+    several images, for a platform that can send an album (Telegram): a channel that can
+    sends the album, every other sends ``media``."""
+
     channel: str
     chat_id: str
     text: str
@@ -112,6 +116,7 @@ class Outbound:
     media: Media | None = None
     locale: str = "id"
     outbox_id: int | None = None  # set by the dispatcher: the durable id of this message
+    album: tuple[Media, ...] = ()
 
     @property
     def key(self) -> ChatKey:

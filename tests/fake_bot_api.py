@@ -4,10 +4,10 @@ The real python-telegram-bot ``Application`` of the product talks to it over HTT
 it would to ``api.telegram.org``: ``{url}/bot<token>/<method>`` and
 ``{url}/file/bot<token>/<path>``. It implements the methods TAROS calls (getMe,
 deleteWebhook, setWebhook, getUpdates with offsets and long-poll timeouts, sendMessage,
-sendPhoto, sendDocument, editMessageText, editMessageReplyMarkup, answerCallbackQuery,
-getFile, setMyCommands, close, logOut), records every call, keeps the chat as the user would
-see it (messages with their current keyboards), and can misbehave on request: 429 with
-``retry_after``, 502, 403 for a chat, latency.
+sendPhoto, sendDocument, sendMediaGroup, editMessageText, editMessageReplyMarkup,
+answerCallbackQuery, getFile, setMyCommands, close, logOut), records every call, keeps the
+chat as the user would see it (messages with their current keyboards), and can misbehave on
+request: 429 with ``retry_after``, 502, 403 for a chat, latency.
 
 Tests put updates in its queue with helpers that build them like Telegram does
 (:meth:`FakeBotApi.text`, :meth:`photo`, :meth:`album`, :meth:`location`, :meth:`press`,
@@ -48,8 +48,9 @@ JSON_FIELDS = {
     "entities",
     "caption_entities",
     "reply_parameters",
+    "media",
 }
-SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument"}
+SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup"}
 EDIT_METHODS = {"editMessageText", "editMessageReplyMarkup"}
 
 
@@ -277,6 +278,30 @@ class FakeBotApi:
         self.uploads.append(data)
         document = {"file_id": f"sent{next(self._file_ids)}", "file_unique_id": "u"}
         return self._bot_message(params, document=document, caption=params.get("caption"))
+
+    def _m_sendMediaGroup(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        items = params.get("media")
+        if not isinstance(items, list) or not 2 <= len(items) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of items in the media group")
+        messages = []
+        for item in items:
+            name = str(item.get("media", "")).removeprefix("attach://")
+            data = params.get(name)
+            if item.get("type") != "photo" or not isinstance(data, bytes):
+                raise ApiError(400, "Bad Request: wrong media group item")
+            self.uploads.append(data)
+            photo = [
+                {
+                    "file_id": f"sent{next(self._file_ids)}",
+                    "file_unique_id": "u",
+                    "width": 320,
+                    "height": 320,
+                    "file_size": len(data),
+                }
+            ]
+            content = {"photo": photo, "caption": item.get("caption"), "media_group_id": "1"}
+            messages.append(self._bot_message({"chat_id": params.get("chat_id")}, **content))
+        return messages
 
     def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._find(params)

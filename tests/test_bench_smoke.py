@@ -30,6 +30,7 @@ SMOKE = {
     "intake_messages": ["--citizens", "5"],
     "memory": ["--drafts", "600", "--concurrency", "100"],
     "flooder": ["--citizens", "30", "--seconds", "3", "--rounds", "1"],
+    "drawings": ["--tickets", "2000", "--renders", "2"],
 }
 SUMMARY = {
     "engine": "engine PASS: ",
@@ -38,6 +39,7 @@ SUMMARY = {
     "intake_messages": "intake messages PASS: 7.0 messages per intake",
     "memory": "memory PASS: 600 open drafts",
     "flooder": "flooder PASS: ",
+    "drawings": "drawings PASS: map median",
 }
 
 

@@ -28,6 +28,17 @@ CITIZEN, OFFICER, KAPOLRES = 5001, 7001, 7009
 ROOT = Path(__file__).resolve().parent.parent
 
 
+async def add_kapolres(served: Served) -> None:
+    await add_officer(
+        served.app.db,
+        ChannelId("telegram", str(KAPOLRES)),
+        name="AKBP Kapolres",
+        role="kapolres",
+        unit=None,
+        now=served.app.clock.now(),
+    )
+
+
 async def test_an_officer_works_a_report_to_the_end_on_telegram(
     bot: Served,  # noqa: F811 - the fixture imported above
     fake: FakeBotApi,  # noqa: F811
@@ -41,14 +52,7 @@ async def test_an_officer_works_a_report_to_the_end_on_telegram(
         unit="SATRESKRIM",
         now=now,
     )
-    await add_officer(
-        bot.app.db,
-        ChannelId("telegram", str(KAPOLRES)),
-        name="AKBP Kapolres",
-        role="kapolres",
-        unit=None,
-        now=now,
-    )
+    await add_kapolres(bot)
     number = await report(fake, CITIZEN)
     notice = await fake.reply(OFFICER, f"Laporan baru {number}")
     assert "Kec. Cibatu" in notice and "Pelapor #" in notice
@@ -69,11 +73,32 @@ async def test_an_officer_works_a_report_to_the_end_on_telegram(
     rows = await bot.query("SELECT status, resolved_ok FROM tickets WHERE number = ?", (number,))
     assert rows == [("selesai", 1)]
 
-    seen_photos = len(fake.calls_of("sendPhoto"))
     await say(fake, KAPOLRES, "/digest", "Ringkasan harian")
-    await fake.wait_for(lambda: len(fake.calls_of("sendPhoto")) > seen_photos, what="chart")
-    chart = fake.calls_of("sendPhoto")[-1]
-    assert str(chart.params.get("chat_id")) == str(KAPOLRES)
+    await fake.wait_for(lambda: fake.calls_of("sendMediaGroup"), what="the chart and the map")
+    album = fake.calls_of("sendMediaGroup")[-1]
+    assert str(album.params.get("chat_id")) == str(KAPOLRES)
+    photos = [m for m in fake.bot_messages(KAPOLRES) if m.get("media_group_id")]
+    assert len(photos) == 2  # one album: the chart, then the map
+    assert "Laporan per hari" in photos[0]["caption"] and "Peta laporan" in photos[1]["caption"]
+
+    seen = len(fake.bot_messages(KAPOLRES))
+    await say(fake, KAPOLRES, "/peta 30", "Peta laporan")
+    assert "photo" in fake.bot_messages(KAPOLRES)[seen]
+
+
+async def test_the_kapolres_gets_the_recap_as_two_documents_on_telegram(
+    bot: Served,  # noqa: F811 - the fixture imported above
+    fake: FakeBotApi,  # noqa: F811
+) -> None:
+    await add_kapolres(bot)
+    assert await bot.app.recap_schedulers[1].send_due() is not None  # the monthly one
+    await fake.reply(KAPOLRES, "Rekap bulanan — Polres Garut")
+    await fake.wait_for(lambda: len(fake.calls_of("sendDocument")) == 2, what="both files")
+    pdf, xlsx = fake.calls_of("sendDocument")
+    assert {str(c.params.get("chat_id")) for c in (pdf, xlsx)} == {str(KAPOLRES)}
+    assert pdf.params["document"].startswith(b"%PDF-")
+    assert xlsx.params["document"].startswith(b"PK")  # a zip: the spreadsheet
+    assert "rapat staf" in pdf.params["caption"]
 
 
 async def test_an_officer_who_opens_the_bot_with_start_gets_the_officer_interface(
@@ -155,7 +180,7 @@ def test_taros_digest_send_delivers_over_telegram(tmp_path: Path) -> None:
             assert sent.returncode == 0, sent.stdout + sent.stderr
             text = await server.reply(KAPOLRES, "Ringkasan harian")
             assert re.search(r"\d{4}", text)
-            await server.wait_for(lambda: server.calls_of("sendPhoto"), what="the chart")
+            await server.wait_for(lambda: server.calls_of("sendMediaGroup"), what="the album")
             assert server.token not in sent.stdout + sent.stderr
 
     asyncio.run(scenario())

@@ -76,6 +76,34 @@ def test_the_keyboard_goes_under_the_last_piece_and_a_chart_is_a_captioned_photo
     assert not document.as_photo and document.text == "Rekap" and text.text == "Terlampir"
 
 
+def test_an_album_is_one_part_and_its_captions_are_not_repeated() -> None:
+    chart = Media(Path("chart.png"), "image/png", "Grafik")
+    drawn = Media(Path("map.png"), "image/png", "Peta")
+    combined = Media(Path("both.png"), "image/png", "Grafik\nPeta")
+    digest = Outbound("telegram", "1", "Grafik\nPeta", media=combined, album=(chart, drawn))
+    [album] = plan(digest)
+    assert album.album == (chart, drawn) and album.media is None and not album.keyboard
+    options = (Option("yes", "Ya"),)
+    asked = plan(Outbound("telegram", "1", "Lihat", album=(chart, drawn), options=options))
+    assert [(bool(p.album), p.text, p.keyboard) for p in asked] == [
+        (True, "", False),
+        (False, "Lihat", True),  # an album cannot carry buttons
+    ]
+    long = Media(Path("map.png"), "image/png", "x" * 2000)
+    [shortened] = plan(Outbound("telegram", "1", "Grafik", album=(chart, long)))
+    assert [m.caption for m in shortened.album] == ["Grafik", None]
+
+
+def test_an_album_survives_the_outbox() -> None:
+    from bot.storage.outbox import outbound_from_json, outbound_to_json
+
+    album = (Media(Path("a.png"), "image/png", "A"), Media(Path("b.png"), "image/png", None))
+    sent = Outbound("telegram", "1", "A", media=album[0], album=album)
+    assert outbound_from_json("telegram", "1", outbound_to_json(sent)) == sent
+    plain = Outbound("telegram", "1", "teks")
+    assert outbound_from_json("telegram", "1", outbound_to_json(plain)) == plain
+
+
 @pytest.mark.parametrize(
     ("error", "expected", "seconds"),
     [

@@ -63,7 +63,27 @@ async def test_an_officer_works_a_report_on_whatsapp(settings: Settings) -> None
         await wa.say(text("1"), "Terima kasih atas konfirmasinya")
 
         await wa.say(text("digest"), "Ringkasan harian", **kapolres)
-        await eventually(
+        images = await eventually(
             lambda: [r for r in wa.fake.sent(kapolres["to"]) if "image" in r],
-            what="the digest chart",
+            what="the digest chart and map, in one image",
         )
+        assert images[0]["text"].startswith("Laporan per hari")
+
+        await wa.say(text("peta 7"), "Peta laporan", **kapolres)  # the same words, no "/"
+        maps = await eventually(
+            lambda: [r for r in wa.fake.sent(kapolres["to"]) if "image" in r][1:],
+            what="the map",
+        )
+        assert maps[0]["text"].startswith("Peta laporan")
+
+        # the weekly recap: its summary, then the PDF and the XLSX as documents
+        assert await wa.app.recap_schedulers[0].send_due() is not None
+        documents = await eventually(
+            lambda: [r for r in wa.fake.sent(kapolres["to"]) if "document" in r][1:],
+            what="the recap's two documents",
+        )
+        names = [r["document"] for r in wa.fake.sent(kapolres["to"]) if "document" in r]
+        assert [name.rsplit(".", 1)[1] for name in names] == ["pdf", "xlsx"]
+        assert names[0].startswith("taros-rekap-")
+        assert documents[0]["text"].startswith("Semua laporan")
+        assert any("Rekap mingguan" in t for t in wa.fake.texts(kapolres["to"]))

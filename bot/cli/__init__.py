@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_nlu.run(args, settings)
         if args.command in ("officer", "reporter", "block", "unblock"):
             return asyncio.run(cli_officers.run(args, settings))
-        if args.command in ("digest", "export"):
+        if args.command in ("digest", "recap", "export"):
             return asyncio.run(cli_reports.run(args, settings))
         if args.command in ("backup", "restore"):
             return cli_backup.run(args, settings)

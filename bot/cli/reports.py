@@ -1,10 +1,14 @@
-"""``taros digest [--send]`` and ``taros export --format csv|xlsx``."""
+"""``taros digest [--map] [--send]``, ``taros recap --week|--month [--send]`` and ``taros export
+--format csv|xlsx``."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
-from datetime import date
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -19,9 +23,14 @@ from bot.export import (
     write_recap,
 )
 from bot.identity import parse_channel_id
+from bot.jobs.map_numbers import DrawnPeriod
+from bot.jobs.recap_numbers import RecapKind
+from bot.jobs.slots import Deliverable
 from bot.ops.serving import served_elsewhere
 from bot.platforms import telegram_channel
+from conversations.desk.commands import MAP_DAYS
 from conversations.domain import ChannelName
+from conversations.messages import ChatKey, Media, Outbound
 from conversations.ports import Officer
 
 
@@ -39,7 +48,36 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     digest.add_argument(
         "--send",
         action="store_true",
-        help="send the text and the chart to every registered kapolres",
+        help="send the text, the chart and the map to every registered kapolres",
+    )
+    digest.add_argument(
+        "--map",
+        action="store_true",
+        help="only the map of the reports (with --send: send only the map)",
+    )
+    digest.add_argument(
+        "--days",
+        type=int,
+        choices=MAP_DAYS,
+        default=MAP_DAYS[0],
+        help="the days the map covers (default %(default)s)",
+    )
+    recap = sub.add_parser(
+        "recap",
+        help="the recap of the last whole week or month: one PDF page and the XLSX of its reports",
+    )
+    which = recap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--week", action="store_true", help="the last week, Monday to Sunday")
+    which.add_argument("--month", action="store_true", help="the last calendar month")
+    recap.add_argument(
+        "--send", action="store_true", help="send both files to every registered kapolres"
+    )
+    recap.add_argument(
+        "--output",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="where the files are written without --send (default: here)",
     )
     export = sub.add_parser(
         "export", help="the recap of the reports as CSV or XLSX, reporter identity masked"
@@ -70,42 +108,114 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "digest":
-        return await _digest(settings, send=args.send)
+        return await _digest(settings, send=args.send, only_map=args.map, days=args.days)
+    if args.command == "recap":
+        kind = RecapKind.WEEK if args.week else RecapKind.MONTH
+        return await _recap(settings, kind, send=args.send, output=args.output)
     return await _export(args, settings)
 
 
 # --- digest ----------------------------------------------------------------------------------
 
 
-async def _digest(settings: Settings, *, send: bool) -> int:
+@dataclass(frozen=True, slots=True)
+class _MapOnly:
+    """``taros digest --map --send``: the map alone, as ``/peta`` sends it."""
+
+    drawn: DrawnPeriod
+    locale: str
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return (self.drawn.path,)
+
+    def outbounds(self, to: ChatKey) -> list[Outbound]:
+        media = Media(self.drawn.path, "image/png", self.drawn.caption)
+        return [
+            Outbound(to.channel, to.chat_id, self.drawn.caption, media=media, locale=self.locale)
+        ]
+
+
+async def _digest(settings: Settings, *, send: bool, only_map: bool, days: int) -> int:
+    async def work(app: App, now: datetime) -> Deliverable:
+        if only_map:
+            drawn = await app.digest.map(now, days, settings.locale)
+            print(drawn.caption)
+            print(f"map: {drawn.path.resolve()}")
+            return _MapOnly(drawn, settings.locale)
+        digest = await app.digest.compose(now, settings.locale)
+        print(digest.text)
+        print(f"chart: {digest.chart.resolve()}")
+        print(f"map: {digest.map.path.resolve()}")
+        return digest
+
+    return await _compose_and_send(settings, "digest", work, send=send)
+
+
+async def _recap(settings: Settings, kind: RecapKind, *, send: bool, output: Path) -> int:
+    folder = None if send else await asyncio.to_thread(_writable_place, output / "recap")
+    if not send and folder is None:
+        print(f"taros recap: no folder {output}", file=sys.stderr)
+        return 2
+
+    async def work(app: App, now: datetime) -> Deliverable:
+        into = Path(folder).parent if folder is not None else None
+        composed = await app.recaps.compose(kind, now, settings.locale, into=into)
+        print(composed.text)
+        print(f"pdf: {composed.pdf}")
+        print(f"xlsx: {composed.xlsx}")
+        return composed
+
+    return await _compose_and_send(settings, "recap", work, send=send)
+
+
+async def _compose_and_send(
+    settings: Settings,
+    command: str,
+    work: Callable[[App, datetime], Awaitable[Deliverable]],
+    *,
+    send: bool,
+) -> int:
+    """Compose now (``work`` prints it); with ``send``, deliver it to every kapolres."""
     app = await App.open(settings)
     try:
         now = app.clock.now()
-        readers = await app.digest.kapolres() if send else []
+        readers = await _kapolres_or_say(app, command) if send else []
         if send and not readers:
-            print(
-                "taros digest: no kapolres is registered; add one with "
-                "`taros officer add CHANNEL:ID --name N --role kapolres`",
-                file=sys.stderr,
-            )
             return 1
-        composed = await app.digest.compose(now, settings.locale)
-        if not send:
-            print(composed.text)
-            print(f"chart: {composed.chart.resolve()}")
-            return 0
-        ids = await app.digest.send(composed, readers, now)
-        elsewhere = {r.id for r in readers if _served(settings, r)}
-        await _deliver_here(app, settings, [r for r in readers if r.id not in elsewhere])
-        sent = await _sent(app, ids)
-        per = len(ids) // len(readers)  # each reader's rows, in order
-        for n, reader in enumerate(readers):
-            state = _state(reader, ids[n * per : (n + 1) * per], sent, elsewhere)
-            print(f"{reader.channel}:{reader.external_id}\t{state}")
-        print(f"chart: {composed.chart.resolve()}")
+        composed = await work(app, now)
+        if send:
+            await deliver_to_kapolres(app, settings, composed, readers, now)
     finally:
         await app.close()
     return 0
+
+
+async def _kapolres_or_say(app: App, command: str) -> list[Officer]:
+    """The registered kapolres; when there is none, say how to add one."""
+    readers = await app.mailer.kapolres()
+    if not readers:
+        print(
+            f"taros {command}: no kapolres is registered; add one with "
+            "`taros officer add CHANNEL:ID --name N --role kapolres`",
+            file=sys.stderr,
+        )
+    return readers
+
+
+async def deliver_to_kapolres(
+    app: App, settings: Settings, composed: Deliverable, readers: list[Officer], now: datetime
+) -> None:
+    """Put ``composed`` in every reader's outbox, deliver what this command can, and print
+    where each one stands."""
+    ids = await app.mailer.send(composed, readers, now)
+    elsewhere = {r.id for r in readers if _served(settings, r)}
+    await _deliver_here(app, settings, [r for r in readers if r.id not in elsewhere])
+    sent = await _sent(app, ids)
+    per = len(ids) // len(readers)  # each reader's rows, in order
+    for n, reader in enumerate(readers):
+        state = _state(reader, ids[n * per : (n + 1) * per], sent, elsewhere)
+        print(f"{reader.channel}:{reader.external_id}\t{state}")
 
 
 def _served(settings: Settings, reader: Officer) -> bool:

@@ -1,19 +1,19 @@
-"""The Kapolres' digest: one glance at the last 24 hours, plus a chart of the last 7 days.
+"""The Kapolres' digest: one glance at the last 24 hours, plus a chart and a map of the last
+7 days.
 
 :class:`Digest` reads the numbers (:func:`collect`), writes the text in the reader's language
-and draws the chart; it is the ``DigestSource`` of ``/digest`` and what ``taros digest`` prints
-or sends. :class:`DigestScheduler` sends it to every Kapolres at each ``TAROS_DIGEST_AT``
-time. A slot is recorded in ``digests`` in the same transaction as its outbox rows, so a
-digest is sent once, never twice, and the latest slot missed while the bot was down is sent
-at the next start. The reporter never appears: only ticket numbers and counts.
+and draws the chart and the map; it is the ``DigestSource`` of ``/digest`` and ``/peta`` and
+what ``taros digest`` prints or sends. :class:`DigestScheduler` sends it to every Kapolres at
+each ``TAROS_DIGEST_AT`` time, once per slot (:mod:`bot.jobs.slots`). The reporter never
+appears: only ticket numbers and counts.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
 import statistics
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -23,16 +23,16 @@ import aiosqlite
 from babel.dates import format_date, format_timedelta
 
 from bot.clock import Clock, from_db, to_db
-from bot.jobs.background import Background
 from bot.jobs.digest_chart import ChartData, Series, render_chart
-from bot.storage.database import Database
-from bot.storage.outbox import enqueue_in
+from bot.jobs.drawing import save_file
+from bot.jobs.hotspots import Hotspot, find_hotspots, hotspot_lines
+from bot.jobs.map_drawing import stacked
+from bot.jobs.map_numbers import OPEN_AT_END, OVERDUE_AT_END, DrawnPeriod, Period, period_map
+from bot.jobs.slots import Mailer, Reporting, SlotScheduler
 from conversations.categories import Categories
-from conversations.domain import Role
 from conversations.formatting import format_day, format_moment
 from conversations.i18n import _, ngettext, use_locale
 from conversations.messages import ChatKey, Media, Outbound
-from conversations.ports import Officer, Store
 from conversations.understanding.places import Gazetteer
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ PERIOD = timedelta(hours=24)
 CHART_DAYS = 7
 TOP_PLACES = 5
 MAX_NUMBERS = 15  # ticket numbers listed before "+N more"
-_OPEN_AT_END = "created_at < :end AND (closed_at IS NULL OR closed_at >= :end)"
 _DURATION_LOCALE = {"su": "id"}  # Babel's Sundanese units are bare abbreviations
 
 
@@ -63,6 +62,7 @@ class DigestStats:
     responses: int
     days: tuple[date, ...]
     daily: tuple[tuple[str, tuple[int, ...]], ...]  # category -> count per day
+    hotspots: tuple[Hotspot, ...] = ()
 
 
 async def collect(conn: aiosqlite.Connection, end: datetime, tz: ZoneInfo) -> DigestStats:
@@ -72,7 +72,7 @@ async def collect(conn: aiosqlite.Connection, end: datetime, tz: ZoneInfo) -> Di
     in_period = "created_at >= :start AND created_at < :end"
     counts = await _rows(
         conn,
-        f"SELECT COALESCE(SUM({in_period}), 0), COALESCE(SUM({_OPEN_AT_END}), 0),"
+        f"SELECT COALESCE(SUM({in_period}), 0), COALESCE(SUM({OPEN_AT_END}), 0),"
         " COALESCE(SUM(closed_at >= :start AND closed_at < :end), 0) FROM tickets",
         span,
     )
@@ -91,13 +91,12 @@ async def collect(conn: aiosqlite.Connection, end: datetime, tz: ZoneInfo) -> Di
     )
     overdue = await _rows(
         conn,
-        f"SELECT number FROM tickets WHERE {_OPEN_AT_END} AND due_at < :end"
-        " AND (first_response_at IS NULL OR first_response_at >= :end) ORDER BY due_at, id",
+        f"SELECT number FROM tickets WHERE {OVERDUE_AT_END} ORDER BY due_at, id",
         span,
     )
     urgent = await _rows(
         conn,
-        f"SELECT number FROM tickets WHERE urgent = 1 AND (({in_period}) OR ({_OPEN_AT_END}))"
+        f"SELECT number FROM tickets WHERE urgent = 1 AND (({in_period}) OR ({OPEN_AT_END}))"
         " ORDER BY id",
         span,
     )
@@ -123,6 +122,7 @@ async def collect(conn: aiosqlite.Connection, end: datetime, tz: ZoneInfo) -> Di
         responses=len(waits),
         days=days,
         daily=daily,
+        hotspots=await find_hotspots(conn, end),
     )
 
 
@@ -196,6 +196,7 @@ def digest_text(
                 *_breakdown(stats, categories, gazetteer, locale),
                 "",
                 *_follow_up(stats, locale),
+                *_hotspots(stats, categories, gazetteer, locale),
             ]
         )
 
@@ -260,6 +261,15 @@ def _follow_up(stats: DigestStats, locale: str) -> list[str]:
     return lines
 
 
+def _hotspots(
+    stats: DigestStats, categories: Categories, gazetteer: Gazetteer, locale: str
+) -> list[str]:
+    if not stats.hotspots:
+        return []
+    lines = hotspot_lines(stats.hotspots, categories, gazetteer, locale)
+    return ["", _("Rising (hotspots):"), *(f"• {line}" for line in lines)]
+
+
 def chart_data(stats: DigestStats, categories: Categories, locale: str) -> ChartData:
     order = {c.code: i for i, c in enumerate(categories.all)}
     with use_locale(locale):
@@ -293,23 +303,36 @@ def _label(categories: Categories, code: str, locale: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Composed:
-    """One digest, written and drawn: what is sent to each reader."""
+    """One digest, written and drawn: what is sent to each reader. Its chart and its map
+    go out as one album where the platform has albums (Telegram), else as ``combined``,
+    the two in one image."""
 
     text: str
     chart: Path
     caption: str
+    map: DrawnPeriod
+    combined: Path
     locale: str
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return (self.chart, self.map.path, self.combined)
+
     def outbounds(self, to: ChatKey) -> list[Outbound]:
-        """The text, then the chart as an image."""
+        """The text, then the chart and the map (both captions under the combined image)."""
+        captions = f"{self.caption}\n{self.map.caption}"
         return [
             Outbound(to.channel, to.chat_id, self.text, locale=self.locale),
             Outbound(
                 to.channel,
                 to.chat_id,
-                self.caption,
-                media=Media(self.chart, "image/png", self.caption),
+                captions,
+                media=Media(self.combined, "image/png", captions),
                 locale=self.locale,
+                album=(
+                    Media(self.chart, "image/png", self.caption),
+                    Media(self.map.path, "image/png", self.map.caption),
+                ),
             ),
         ]
 
@@ -319,88 +342,68 @@ def slot_key(slot: datetime, tz: ZoneInfo) -> str:
     return slot.astimezone(tz).isoformat(timespec="minutes")
 
 
-class Digest:
-    """Composes digests and puts them in the outbox; the ``/digest`` command's source."""
+@dataclass(kw_only=True)
+class Digest(Reporting):
+    """Composes digests and maps; the ``/digest`` and ``/peta`` commands' source."""
 
-    def __init__(
-        self,
-        db: Database,
-        store: Store,
-        categories: Categories,
-        gazetteer: Gazetteer,
-        *,
-        tz: ZoneInfo,
-        charts_dir: Path,
-    ) -> None:
-        self.db = db
-        self.store = store
-        self.categories = categories
-        self.gazetteer = gazetteer
-        self.tz = tz
-        self.charts_dir = charts_dir
+    charts_dir: Path
 
     async def stats(self, end: datetime) -> DigestStats:
         return await self.db.read(lambda conn: collect(conn, end, self.tz))
 
+    def _stem(self, kind: str, end: datetime, locale: str) -> str:
+        return f"{kind}-{end.astimezone(self.tz):%Y%m%dT%H%M%S}-{locale}"
+
     async def compose(self, end: datetime, locale: str) -> Composed:
-        """The digest of the 24 hours ending at ``end``, in ``locale``, with its chart."""
+        """The digest of the 24 hours ending at ``end``, in ``locale``, with its chart and
+        the map of the chart's 7 days."""
         stats = await self.stats(end)
         text = digest_text(stats, self.categories, self.gazetteer, self.tz, locale)
-        stem = f"digest-{end.astimezone(self.tz):%Y%m%dT%H%M%S}-{locale}"
         chart = await render_chart(
-            chart_data(stats, self.categories, locale), self.charts_dir, stem
+            chart_data(stats, self.categories, locale),
+            self.charts_dir,
+            self._stem("digest", end, locale),
         )
-        return Composed(text, chart, chart_caption(stats, locale), locale)
+        drawn = await self.map(end, CHART_DAYS, locale)
+        combined = await asyncio.to_thread(
+            _combine, (chart, drawn.path), self.charts_dir, self._stem("digest-map", end, locale)
+        )
+        return Composed(text, chart, chart_caption(stats, locale), drawn, combined, locale)
+
+    async def map(self, end: datetime, days: int, locale: str) -> DrawnPeriod:
+        """The map of the ``days`` local days ending with ``end``'s day."""
+        return await period_map(
+            self.db,
+            self.gazetteer,
+            Period.days_to(end, days, self.tz),
+            locale,
+            self.charts_dir,
+            self._stem(f"peta{days}", end, locale),
+        )
 
     async def render(self, now: datetime, locale: str, to: ChatKey) -> list[Outbound]:
         """``/digest``: the digest ending now, addressed to ``to``."""
         return (await self.compose(now, locale)).outbounds(to)
 
-    async def kapolres(self) -> list[Officer]:
-        return await self.store.officers(roles=(Role.KAPOLRES,))
-
-    async def send(
-        self,
-        composed: Composed,
-        readers: Iterable[Officer],
-        now: datetime,
-        *,
-        slot: str | None = None,
-    ) -> list[int]:
-        """Put ``composed`` in the outbox for each reader; returns the outbox ids. With a
-        ``slot``, the slot is recorded in the same transaction, and nothing is sent when it
-        already was (by this process or another)."""
-        outbounds = [
-            o for r in readers for o in composed.outbounds(ChatKey(r.channel, r.external_id))
-        ]
-        stamp = to_db(now)
-
-        async def job(conn: aiosqlite.Connection) -> list[int]:
-            if slot is not None:
-                cursor = await conn.execute(
-                    "INSERT OR IGNORE INTO digests(slot, sent_at) VALUES (?, ?)", (slot, stamp)
-                )
-                if cursor.rowcount == 0:
-                    return []
-            return [await enqueue_in(conn, o, stamp) for o in outbounds]
-
-        return await self.db.write(job)
-
-    async def was_sent(self, slot: str) -> bool:
-        async def job(conn: aiosqlite.Connection) -> bool:
-            async with conn.execute("SELECT 1 FROM digests WHERE slot = ?", (slot,)) as cursor:
-                return await cursor.fetchone() is not None
-
-        return await self.db.read(job)
+    async def render_map(
+        self, now: datetime, days: int, locale: str, to: ChatKey
+    ) -> list[Outbound]:
+        """``/peta``: the map of the last ``days`` days, addressed to ``to``."""
+        drawn = await self.map(now, days, locale)
+        media = Media(drawn.path, "image/png", drawn.caption)
+        return [Outbound(to.channel, to.chat_id, drawn.caption, media=media, locale=locale)]
 
 
-class DigestScheduler(Background):
+def _combine(images: tuple[Path, ...], folder: Path, stem: str) -> Path:
+    return save_file(stacked([p.read_bytes() for p in images]), folder, stem)
+
+
+class DigestScheduler(SlotScheduler):
     """Sends the digest to every Kapolres at each daily time (``TAROS_DIGEST_AT``, local).
 
     At start and on each wake, the most recent slot that is due and not yet in ``digests`` is
     sent: a slot missed while the bot was down is sent once at the next start (only the
-    latest, not every one of a long downtime), never twice. While no Kapolres is registered
-    nothing is sent or recorded, so one registered later still gets the day's digest.
+    latest, not every one of a long downtime), never twice.
     """
 
     name = "digest scheduler"
@@ -408,6 +411,7 @@ class DigestScheduler(Background):
     def __init__(
         self,
         digest: Digest,
+        mailer: Mailer,
         clock: Clock,
         *,
         times: tuple[time, ...],
@@ -415,14 +419,10 @@ class DigestScheduler(Background):
         on_outbox: Callable[[tuple[int, ...]], None],
         max_sleep: float = 60.0,
     ) -> None:
-        super().__init__()
+        super().__init__(mailer, clock, on_outbox=on_outbox, max_sleep=max_sleep)
         self.digest = digest
-        self.clock = clock
         self.times = tuple(sorted(times))
         self.locale = locale
-        self.on_outbox = on_outbox
-        self.max_sleep = max_sleep
-        self.passes = 0
 
     @property
     def tz(self) -> ZoneInfo:
@@ -448,35 +448,8 @@ class DigestScheduler(Background):
                     return slot
         return None
 
-    async def send_due(self) -> str | None:
-        """Send the latest due slot if it was not sent; returns its key when sent now."""
-        now = self.clock.now()
-        slot = self.latest_slot(now)
-        if slot is None:
-            return None
-        key = slot_key(slot, self.tz)
-        if await self.digest.was_sent(key):
-            return None
-        readers = await self.digest.kapolres()
-        if not readers:
-            return None
-        composed = await self.digest.compose(slot, self.locale)
-        ids = await self.digest.send(composed, readers, now, slot=key)
-        if not ids:  # another process sent this slot meanwhile
-            with contextlib.suppress(OSError):
-                composed.chart.unlink()
-            return None
-        log.info("digest %s sent to %d kapolres", key, len(readers))
-        self.on_outbox(tuple(ids))
-        return key
+    def slot_key(self, slot: datetime) -> str:
+        return slot_key(slot, self.tz)
 
-    async def tick(self) -> float:
-        try:
-            await self.send_due()
-        finally:
-            self.passes += 1
-        now = self.clock.now()
-        upcoming = self.next_slot(now)
-        if upcoming is None:
-            return self.max_sleep
-        return min(self.max_sleep, max(0.05, (upcoming - now).total_seconds()))
+    async def compose(self, slot: datetime) -> Composed:
+        return await self.digest.compose(slot, self.locale)

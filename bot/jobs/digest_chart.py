@@ -8,16 +8,12 @@ written next to its final name and renamed into place, readable by the owner onl
 from __future__ import annotations
 
 import asyncio
-import io
-import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.files import private_dir, write_private
+from bot.jobs.drawing import PNG_MAGIC, is_png, png_bytes, png_figure, save_file
 
-KEEP_SECONDS = 14 * 24 * 3600  # charts older than this are removed when a new one is drawn
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+__all__ = ["PNG_MAGIC", "ChartData", "Series", "is_png", "render_chart"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +40,14 @@ async def render_chart(data: ChartData, folder: Path, stem: str) -> Path:
 
 
 def _render(data: ChartData, folder: Path, stem: str) -> Path:
-    png = _draw(data)
-    private_dir(folder)
-    _prune(folder)
-    path = folder / f"{stem}-{secrets.token_hex(4)}.png"
-    write_private(path, png)
-    return path
+    return save_file(_draw(data), folder, stem)
 
 
 def _draw(data: ChartData) -> bytes:
     from matplotlib import colormaps
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(8, 4.5), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = png_figure(8, 4.5)
     axes = figure.add_subplot()
     palette = colormaps["tab20"]
     positions = range(len(data.days))
@@ -98,9 +86,7 @@ def _draw(data: ChartData) -> bytes:
     else:
         axes.text(0.5, 0.5, data.empty_note, ha="center", va="center", transform=axes.transAxes)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return png_bytes(figure)
 
 
 def _spread(slot: int, colours: int) -> int:
@@ -108,17 +94,3 @@ def _spread(slot: int, colours: int) -> int:
     slot %= colours
     half = colours // 2
     return (slot * 2) % colours + (1 if slot >= half else 0)
-
-
-def _prune(folder: Path) -> None:
-    horizon = time.time() - KEEP_SECONDS
-    for old in folder.glob("*.png"):
-        try:
-            if old.stat().st_mtime < horizon:
-                old.unlink()
-        except OSError:
-            continue  # another process removed it first
-
-
-def is_png(data: bytes) -> bool:
-    return data.startswith(PNG_MAGIC)

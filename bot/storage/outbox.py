@@ -48,12 +48,18 @@ def outbound_to_json(outbound: Outbound) -> str:
     if outbound.options:
         payload["options"] = [[o.id, o.label] for o in outbound.options]
     if outbound.media is not None:
-        payload["media"] = {
-            "path": str(outbound.media.path),
-            "mime": outbound.media.mime,
-            "caption": outbound.media.caption,
-        }
+        payload["media"] = _media_json(outbound.media)
+    if outbound.album:
+        payload["album"] = [_media_json(m) for m in outbound.album]
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def _media_json(media: Media) -> dict[str, Any]:
+    return {"path": str(media.path), "mime": media.mime, "caption": media.caption}
+
+
+def _media(raw: dict[str, Any]) -> Media:
+    return Media(Path(raw["path"]), raw["mime"], raw.get("caption"))
 
 
 def outbound_from_json(
@@ -66,9 +72,10 @@ def outbound_from_json(
         chat_id=chat_id,
         text=raw["text"],
         options=tuple(Option(str(i), str(label)) for i, label in raw.get("options", [])),
-        media=Media(Path(media["path"]), media["mime"], media.get("caption")) if media else None,
+        media=_media(media) if media else None,
         locale=raw.get("locale", "id"),
         outbox_id=outbox_id,
+        album=tuple(_media(m) for m in raw.get("album", ())),
     )
 
 

@@ -32,6 +32,7 @@ from telegram import (
     Bot,
     BotCommand,
     InputFile,
+    InputMediaPhoto,
     LinkPreviewOptions,
     Message,
     Update,
@@ -74,7 +75,7 @@ from channels.telegram.updates import (
     refuse_secret,
 )
 from conversations.i18n import _, default_locale, use_locale
-from conversations.messages import FetchBytes, Inbound, Outbound
+from conversations.messages import FetchBytes, Inbound, Media, Outbound
 
 __all__ = ["TelegramChannel", "TelegramOptions", "TelegramUnavailable", "Webhook"]
 
@@ -452,6 +453,8 @@ class TelegramChannel(ChannelBase):
 
     async def _send_part(self, bot: Bot, chat: int, part: Part, outbound: Outbound) -> Message:
         markup = keyboard(outbound.options, self._codec) if part.keyboard else None
+        if part.album:
+            return await self._send_album(bot, chat, part.album)
         media = part.media
         if media is None:
             return await bot.send_message(
@@ -466,6 +469,19 @@ class TelegramChannel(ChannelBase):
         if part.as_photo:
             return await bot.send_photo(chat, upload, caption=caption, reply_markup=markup)
         return await bot.send_document(chat, upload, caption=caption, reply_markup=markup)
+
+    async def _send_album(self, bot: Bot, chat: int, album: tuple[Media, ...]) -> Message:
+        """Photos as one album (``sendMediaGroup``); returns its first message."""
+        items = []
+        for media in album:
+            data = await asyncio.to_thread(media.path.read_bytes)
+            items.append(
+                InputMediaPhoto(
+                    InputFile(data, filename=media.path.name, attach=True), caption=media.caption
+                )
+            )
+        messages = await bot.send_media_group(chat, items)
+        return messages[0]
 
 
 def _stale_text(locale: str | None) -> str:

@@ -1,8 +1,8 @@
 """An :class:`Outbound` as Telegram messages, and Telegram's errors as the dispatcher's.
 
 One Outbound may need several messages: a photo (its caption is limited to 1024 characters)
-and text split at 4096 characters. The keyboard goes on the last message, so it sits under
-the question.
+or an album of photos, and text split at 4096 characters. The keyboard goes on the last
+message, so it sits under the question (an album cannot carry one).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Part:
     text: str
     media: Media | None = None
     keyboard: bool = False
+    album: tuple[Media, ...] = ()
 
     @property
     def as_photo(self) -> bool:
@@ -71,7 +72,12 @@ def plan(outbound: Outbound) -> list[Part]:
     parts: list[Part] = []
     text = outbound.text
     media = outbound.media
-    if media is not None:
+    if outbound.album:
+        album = tuple(_captioned(m) for m in outbound.album)
+        if text in (album[0].caption, "\n".join(m.caption or "" for m in outbound.album)):
+            text = ""  # the album's captions say it
+        parts.append(Part("", album=album))
+    elif media is not None:
         caption = media.caption if media.caption is not None else text
         if _units(caption) > MAX_CAPTION:
             caption = ""
@@ -84,8 +90,18 @@ def plan(outbound: Outbound) -> list[Part]:
         parts.append(Part("…"))  # Telegram refuses an empty message
     if outbound.options:
         last = parts[-1]
-        parts[-1] = Part(last.text, last.media, keyboard=True)
+        if last.album:
+            parts.append(Part("…", keyboard=True))
+        else:
+            parts[-1] = Part(last.text, last.media, keyboard=True)
     return parts
+
+
+def _captioned(media: Media) -> Media:
+    """An album's photo, its caption dropped when Telegram would refuse it."""
+    if media.caption is not None and _units(media.caption) > MAX_CAPTION:
+        return Media(media.path, media.mime, None)
+    return media
 
 
 def retry_seconds(exc: tg.RetryAfter) -> float:

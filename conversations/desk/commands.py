@@ -41,6 +41,7 @@ from conversations.understanding.places import Gazetteer
 PRANK = frozenset({"iseng", "prank", "palsu", "bohong", "hoax", "hoaks"})
 PAGE_SIZE = 10
 MAX_RELAY = 2000
+MAP_DAYS = (7, 30)  # what /peta offers; the first is the default
 STATUS_ALIASES: dict[str, TicketStatus] = {
     "diverifikasi": TicketStatus.VERIFIED,
     "verifikasi": TicketStatus.VERIFIED,
@@ -86,6 +87,8 @@ COMMANDS = {
     "tempat": "lokasi",
     "place": "lokasi",
     "digest": "digest",
+    "peta": "peta",
+    "map": "peta",
     "bantuan": "bantuan",
     "help": "bantuan",
     "start": "bantuan",
@@ -106,6 +109,12 @@ class DigestSource(Protocol):
     async def render(self, now: datetime, locale: str, to: ChatKey) -> list[Outbound]:
         """The digest for the period ending ``now``, addressed to ``to``: its text and its
         chart (as :class:`~conversations.messages.Media`)."""
+        ...
+
+    async def render_map(
+        self, now: datetime, days: int, locale: str, to: ChatKey
+    ) -> list[Outbound]:
+        """The map of the reports of the ``days`` days ending ``now``, addressed to ``to``."""
         ...
 
 
@@ -192,6 +201,7 @@ class OfficerDesk:
             "kategori": self._recategorise,
             "lokasi": self._relocate,
             "digest": self._digest,
+            "peta": self._map,
             "bantuan": self._help,
         }[name]
         await handler(work, args)
@@ -216,6 +226,7 @@ class OfficerDesk:
         ]
         if work.officer.role.sees_every_unit:
             lines.append(_("/digest - the summary of the last day"))
+            lines.append(_("/peta [7|30] - the map of the reports of the last 7 or 30 days"))
         lines.append(_("/mulai - write a report as a citizen"))
         work.say("\n".join(lines))
 
@@ -569,15 +580,32 @@ class OfficerDesk:
                 )
             )
 
-    async def _digest(self, work: _Work, _args: str) -> None:
+    def _digest_for(self, work: _Work, refusal: str) -> DigestSource | None:
+        """The digest's source, for the Kapolres and admins; otherwise say why and None."""
         if not work.officer.role.sees_every_unit:
-            work.say(_("Only the Kapolres and admins can ask for the digest."))
-            return
+            work.say(refusal)
+            return None
         if self.digest is None:
             work.say(_("The digest is not available on this installation."))
+        return self.digest
+
+    async def _digest(self, work: _Work, _args: str) -> None:
+        digest = self._digest_for(work, _("Only the Kapolres and admins can ask for the digest."))
+        if digest is not None:
+            work.changes.replies += await digest.render(work.now, current_locale(), work.msg.key)
+
+    async def _map(self, work: _Work, args: str) -> None:
+        digest = self._digest_for(work, _("Only the Kapolres and admins can ask for the map."))
+        if digest is None:
             return
-        for outbound in await self.digest.render(work.now, current_locale(), work.msg.key):
-            work.changes.replies.append(outbound)
+        word = args.strip().split()[0] if args.strip() else str(MAP_DAYS[0])
+        days = int(word) if word.isdigit() and int(word) in MAP_DAYS else None
+        if days is None:
+            work.say(_("Use /peta 7 or /peta 30 (the days the map covers)."))
+            return
+        work.changes.replies += await digest.render_map(
+            work.now, days, current_locale(), work.msg.key
+        )
 
 
 @dataclass(slots=True)

@@ -46,6 +46,16 @@ def polsek_by_kecamatan() -> dict[str, str]:
 
 
 @cache
+def polsek_homes() -> frozenset[str]:
+    """The kecamatan where a Polsek has its own office (``home`` in ``polsek.csv``)."""
+    source = resources.files("conversations.desk") / "data" / "polsek.csv"
+    with source.open(encoding="utf-8") as handle:
+        return frozenset(
+            r["kecamatan_code"] for r in csv.DictReader(handle) if r["basis"] == "home"
+        )
+
+
+@cache
 def all_units() -> tuple[str, ...]:
     return POLRES_UNITS + tuple(sorted(set(polsek_by_kecamatan().values())))
 

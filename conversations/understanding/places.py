@@ -335,6 +335,7 @@ class Gazetteer:
         "_kec_by_code",
         "_kec_codes",
         "_kec_tree",
+        "_shapes",
         "kecamatan",
     )
 
@@ -355,6 +356,7 @@ class Gazetteer:
         )
         self._kec_codes, self._kec_tree = _tree(source.kecamatan_shapes)
         self._desa_codes, self._desa_tree = _tree(source.desa_shapes)
+        self._shapes = {**source.kecamatan_shapes, **source.desa_shapes}
 
     @classmethod
     def load(cls) -> Gazetteer:
@@ -374,6 +376,10 @@ class Gazetteer:
     def desa_of(self, kecamatan_code: str) -> tuple[Desa, ...]:
         """The desa/kelurahan of a kecamatan by code order; empty for an unknown code."""
         return self._desa_by_kecamatan.get(kecamatan_code, ())
+
+    def shape(self, code: str) -> BaseGeometry | None:
+        """The boundary polygon (lon/lat) of the kecamatan or desa with ``code``, or None."""
+        return self._shapes.get(code)
 
     # ----------------------------------------------------------------------- pins
 
