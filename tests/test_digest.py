@@ -386,3 +386,20 @@ def test_taros_digest_send_without_a_kapolres_says_so(tmp_path: Path) -> None:
     result = taros("digest", "--send", env=env)
     assert result.returncode == 1
     assert "no kapolres" in result.stderr
+
+
+async def test_the_digest_tells_the_officers_corrections_and_the_first_guess_accuracy(
+    bot: Harness,
+) -> None:
+    from support import register, reported
+
+    first = await reported(bot, "warga1")
+    await reported(bot, "warga2")
+    await register(bot, "reskrim")
+    await bot.send(f"/kategori {first} penipuan", chat="reskrim")
+    await bot.send(f"/lokasi {first} Leles", chat="reskrim")
+    composed = await bot.app.digest.compose(bot.clock.now() + timedelta(minutes=1), "id")
+    assert "Koreksi petugas (30 hari): 1 topik, 1 lokasi." in composed.text
+    assert "Topik benar sejak awal: 50% dari 2 laporan." in composed.text
+    english = await bot.app.digest.compose(bot.clock.now() + timedelta(minutes=1), "en")
+    assert "Topic right the first time: 50% of 2 reports." in english.text

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 from babel.dates import format_date, format_timedelta
+from babel.numbers import format_decimal, format_percent
 
 from bot.clock import Clock, from_db, to_db
 from bot.jobs.digest_chart import ChartData, Series, render_chart
@@ -29,6 +30,7 @@ from bot.jobs.hotspots import Hotspot, find_hotspots, hotspot_lines
 from bot.jobs.map_drawing import stacked
 from bot.jobs.map_numbers import OPEN_AT_END, OVERDUE_AT_END, DrawnPeriod, Period, period_map
 from bot.jobs.slots import Mailer, Reporting, SlotScheduler
+from bot.storage.corrections import CorrectionStats, correction_stats
 from conversations.categories import Categories
 from conversations.formatting import format_day, format_moment
 from conversations.i18n import _, ngettext, use_locale
@@ -38,6 +40,8 @@ from conversations.understanding.places import Gazetteer
 log = logging.getLogger(__name__)
 
 PERIOD = timedelta(hours=24)
+LEARNING_PERIOD = timedelta(days=30)
+"""The officers' corrections the digest reports on."""
 CHART_DAYS = 7
 TOP_PLACES = 5
 MAX_NUMBERS = 15  # ticket numbers listed before "+N more"
@@ -63,6 +67,7 @@ class DigestStats:
     days: tuple[date, ...]
     daily: tuple[tuple[str, tuple[int, ...]], ...]  # category -> count per day
     hotspots: tuple[Hotspot, ...] = ()
+    corrections: CorrectionStats | None = None  # over the 30 days ending at ``end``
 
 
 async def collect(conn: aiosqlite.Connection, end: datetime, tz: ZoneInfo) -> DigestStats:
@@ -123,6 +128,7 @@ async def collect(conn: aiosqlite.Connection, end: datetime, tz: ZoneInfo) -> Di
         days=days,
         daily=daily,
         hotspots=await find_hotspots(conn, end),
+        corrections=await correction_stats(conn, end - LEARNING_PERIOD, end),
     )
 
 
@@ -197,6 +203,7 @@ def digest_text(
                 "",
                 *_follow_up(stats, locale),
                 *_hotspots(stats, categories, gazetteer, locale),
+                *_learning(stats, locale),
             ]
         )
 
@@ -268,6 +275,31 @@ def _hotspots(
         return []
     lines = hotspot_lines(stats.hotspots, categories, gazetteer, locale)
     return ["", _("Rising (hotspots):"), *(f"• {line}" for line in lines)]
+
+
+def _learning(stats: DigestStats, locale: str) -> list[str]:
+    """How the bot's first reading of topics fared: officers' corrections over 30 days."""
+    learned = stats.corrections
+    if learned is None or not (learned.tickets or learned.corrections or learned.place_corrections):
+        return []
+    lines = [
+        "",
+        _("Officers' corrections (30 days): %(topics)s topic, %(places)s place.")
+        % {
+            "topics": format_decimal(learned.corrections, locale=locale),
+            "places": format_decimal(learned.place_corrections, locale=locale),
+        },
+    ]
+    accuracy = learned.first_guess_accuracy
+    if accuracy is not None:
+        lines.append(
+            _("Topic right the first time: %(share)s of %(tickets)s reports.")
+            % {
+                "share": format_percent(accuracy, locale=locale),
+                "tickets": format_decimal(learned.tickets, locale=locale),
+            }
+        )
+    return lines
 
 
 def chart_data(stats: DigestStats, categories: Categories, locale: str) -> ChartData:

@@ -32,6 +32,7 @@ class CorrectionStats:
     tickets: int
     corrections: int
     corrected_tickets: int
+    place_corrections: int = 0
 
     @property
     def first_guess_accuracy(self) -> float | None:
@@ -55,16 +56,17 @@ async def corrected_examples(conn: aiosqlite.Connection) -> list[CorrectedExampl
 async def correction_stats(
     conn: aiosqlite.Connection, start: datetime, end: datetime
 ) -> CorrectionStats:
-    """Corrections made in [start, end) and the tickets filed then whose category was
-    corrected at any time."""
+    """Corrections made in [start, end) (topic and place) and the tickets filed then whose
+    category was corrected at any time."""
     lo, hi = to_db(start), to_db(end)
     cursor = await conn.execute(
         "SELECT (SELECT COUNT(*) FROM tickets WHERE created_at >= ? AND created_at < ?),"
         " (SELECT COUNT(*) FROM category_corrections WHERE at >= ? AND at < ?),"
         " (SELECT COUNT(*) FROM tickets t WHERE t.created_at >= ? AND t.created_at < ?"
-        "  AND EXISTS (SELECT 1 FROM category_corrections c WHERE c.ticket_id = t.id))",
-        (lo, hi, lo, hi, lo, hi),
+        "  AND EXISTS (SELECT 1 FROM category_corrections c WHERE c.ticket_id = t.id)),"
+        " (SELECT COUNT(*) FROM place_corrections WHERE at >= ? AND at < ?)",
+        (lo, hi, lo, hi, lo, hi, lo, hi),
     )
     row = await cursor.fetchone()
     assert row is not None
-    return CorrectionStats(int(row[0]), int(row[1]), int(row[2]))
+    return CorrectionStats(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
