@@ -31,7 +31,7 @@ from conversations.categories import Categories
 from conversations.domain import Role
 from conversations.formatting import format_day, format_moment
 from conversations.i18n import _, ngettext, use_locale
-from conversations.messages import ChatKey, Media, Outbound
+from conversations.messages import ChatKey, Media, Outbound, Purpose, Template
 from conversations.ports import Officer, Store
 from conversations.understanding.places import Gazetteer
 
@@ -299,11 +299,14 @@ class Composed:
     chart: Path
     caption: str
     locale: str
+    summary: tuple[str, ...] = ()  # the day, new, open and overdue counts (the template's)
 
     def outbounds(self, to: ChatKey) -> list[Outbound]:
-        """The text, then the chart as an image."""
+        """The text, then the chart as an image. Outside WhatsApp's 24-hour window the text
+        goes as the digest template, filled with the summary."""
+        template = Template(Purpose.DIGEST, self.summary) if self.summary else None
         return [
-            Outbound(to.channel, to.chat_id, self.text, locale=self.locale),
+            Outbound(to.channel, to.chat_id, self.text, locale=self.locale, template=template),
             Outbound(
                 to.channel,
                 to.chat_id,
@@ -350,7 +353,9 @@ class Digest:
         chart = await render_chart(
             chart_data(stats, self.categories, locale), self.charts_dir, stem
         )
-        return Composed(text, chart, chart_caption(stats, locale), locale)
+        day = format_date(end.astimezone(self.tz).date(), "d MMM yyyy", locale=locale)
+        summary = (day, str(stats.new), str(stats.open), str(len(stats.overdue)))
+        return Composed(text, chart, chart_caption(stats, locale), locale, summary)
 
     async def render(self, now: datetime, locale: str, to: ChatKey) -> list[Outbound]:
         """``/digest``: the digest ending now, addressed to ``to``."""

@@ -19,7 +19,7 @@ import aiosqlite
 
 from bot.clock import from_db, to_db
 from bot.storage.database import Database
-from conversations.messages import Media, Option, Outbound
+from conversations.messages import Media, Option, Outbound, Purpose, Template
 
 ERROR_CHARS = 500  # what is kept of a delivery error
 
@@ -53,6 +53,12 @@ def outbound_to_json(outbound: Outbound) -> str:
             "mime": outbound.media.mime,
             "caption": outbound.media.caption,
         }
+    if outbound.template is not None:
+        payload["template"] = {
+            "purpose": outbound.template.purpose.value,
+            "params": list(outbound.template.params),
+            "ticket": outbound.template.ticket,
+        }
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -61,6 +67,7 @@ def outbound_from_json(
 ) -> Outbound:
     raw = json.loads(payload)
     media = raw.get("media")
+    template = raw.get("template")
     return Outbound(
         channel=channel,
         chat_id=chat_id,
@@ -69,7 +76,18 @@ def outbound_from_json(
         media=Media(Path(media["path"]), media["mime"], media.get("caption")) if media else None,
         locale=raw.get("locale", "id"),
         outbox_id=outbox_id,
+        template=_template(template) if template else None,
     )
+
+
+def _template(raw: dict[str, Any]) -> Template | None:
+    """A stored template, or None when its purpose is not known to this version."""
+    try:
+        purpose = Purpose(raw["purpose"])
+    except (KeyError, ValueError):
+        return None
+    ticket = raw.get("ticket")
+    return Template(purpose, tuple(str(p) for p in raw.get("params", ())), ticket and str(ticket))
 
 
 async def enqueue_in(conn: aiosqlite.Connection, outbound: Outbound, stamp: str) -> int:
