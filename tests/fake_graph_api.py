@@ -24,6 +24,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -311,14 +312,23 @@ class Meta:
     """Builds WhatsApp's webhook payloads and posts them, signed, to TAROS."""
 
     def __init__(
-        self, webhook_url: str, *, secret: str = APP_SECRET, phone_id: str = PHONE_ID
+        self,
+        webhook_url: str,
+        *,
+        secret: str = APP_SECRET,
+        phone_id: str = PHONE_ID,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.webhook_url = webhook_url
         self.secret = secret
         self.phone_id = phone_id
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.posted: list[tuple[bytes, int]] = []  # each body and the answer's status
         self._ids = itertools.count(1)
-        self._clock = itertools.count(int(time.time()) - 600)
+
+    def _stamp(self) -> str:
+        """When WhatsApp says a message was sent or a status happened (Unix seconds)."""
+        return str(int(self.clock().timestamp()))
 
     async def post(
         self, payload: dict[str, Any] | bytes, *, signature: str | None = "", within: float = 30
@@ -380,7 +390,7 @@ class Meta:
         message: dict[str, Any] = {
             "from": sender,
             "id": wamid or f"wamid.IN{next(self._ids):08d}",
-            "timestamp": str(next(self._clock)),
+            "timestamp": self._stamp(),
             "type": kind,
             **content,
         }
@@ -467,7 +477,7 @@ class Meta:
         item: dict[str, Any] = {
             "id": sent.wamid,
             "status": status,
-            "timestamp": str(next(self._clock)),
+            "timestamp": self._stamp(),
             "recipient_id": sent.to,
         }
         if sent.tracker:

@@ -8,16 +8,39 @@ server that serves ``/healthz``.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import aiosqlite
 import pytest
 from aiohttp import web
-from fake_graph_api import APP_SECRET, PHONE_ID, TOKEN, VERIFY_TOKEN, FakeGraphApi, Meta
+from fake_graph_api import (
+    APP_SECRET,
+    PHONE_ID,
+    TOKEN,
+    VERIFY_TOKEN,
+    FakeGraphApi,
+    Meta,
+    Sent,
+)
 from local_http import LocalServer
+from support import START
 
+from bot.app import App
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.ops.health import HealthServer, channel_routes
+from bot.ops.metrics import Metrics, observe
+from bot.whatsapp_alerts import OutboxAlerts
 from channels.pacing import Rate
+from channels.recording import RecordingChannel
 from channels.whatsapp_cloud.channel import (
     WEBHOOK_PATH,
     CloudCredentials,
@@ -37,13 +60,17 @@ CLOUD_FAST = CloudOptions(
     stop_grace=5.0,
 )
 NUMBER = "6281234567890"
+TEMPLATES = {
+    "status": ("taros_status_update", "id"),
+    "relay": ("taros_officer_message", "id"),
+    "closing": ("taros_closing_question", "id"),
+    "digest": ("taros_daily_digest", "id"),
+}
 
 
 def cloud_channel(
     fake: FakeGraphApi, data_dir: Path, options: CloudOptions = CLOUD_FAST, **kw: object
 ) -> WhatsAppCloudChannel:
-    from dataclasses import replace
-
     return WhatsAppCloudChannel(
         CloudCredentials(PHONE_ID, TOKEN, APP_SECRET, VERIFY_TOKEN),
         data_dir,
@@ -137,3 +164,140 @@ async def test_a_long_menu_is_split_into_balanced_lists_with_every_id(alone: Alo
     assert all(len(label) <= 24 for label in first.labels + second.labels)
     rows = first.body["interactive"]["action"]["sections"][0]["rows"]
     assert rows[0]["description"] == "Kategori pengaduan nomor 0"
+
+
+# --- the whole TAROS: the engine, the outbox, the HTTP server ----------------------------------
+
+
+@dataclass
+class Deployment:
+    """TAROS serving the Cloud API channel (``whatsapp``) and a staff channel (``telegram``,
+    a recording double), with ``/healthz`` and the webhook on one HTTP server."""
+
+    app: App
+    fake: FakeGraphApi
+    cloud: WhatsAppCloudChannel
+    staff: RecordingChannel
+    meta: Meta
+    http: HealthServer
+    clock: ManualClock
+
+    async def say(self, payload: dict[str, Any], number: str = NUMBER) -> list[Sent]:
+        """Meta posts ``payload``; the replies it caused, once delivered."""
+        before = len(self.fake.to(number))
+        assert await self.meta.post(payload) == 200
+        await self.settle()
+        return self.fake.to(number)[before:]
+
+    async def text(self, body: str, number: str = NUMBER) -> list[Sent]:
+        return await self.say(self.meta.text(number, body), number)
+
+    async def press(self, option_id: str, number: str = NUMBER) -> list[Sent]:
+        shown = [s for s in self.fake.to(number) if s.interactive is not None][-1]
+        return await self.say(self.meta.press(number, shown, option_id), number)
+
+    async def settle(self) -> None:
+        await self.app.engine.idle()
+        await self.app.dispatcher.flush()
+
+    async def query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        async def job(conn: aiosqlite.Connection) -> list[tuple[Any, ...]]:
+            async with conn.execute(sql, params) as cursor:
+                return [tuple(row) for row in await cursor.fetchall()]
+
+        return await self.app.db.read(job)
+
+
+@asynccontextmanager
+async def deployed(
+    settings: Settings, *, templates: dict[str, tuple[str, str]] | None = None
+) -> AsyncIterator[Deployment]:
+    clock = ManualClock(START)
+    async with FakeGraphApi() as fake:
+        app = await App.open(settings, clock=clock, poll_interval=0.05)
+        options = replace(CLOUD_FAST, templates=templates if templates is not None else TEMPLATES)
+        cloud = cloud_channel(
+            fake, settings.data_dir, options, clock=clock.now, alerts=OutboxAlerts(settings)
+        )
+        staff = RecordingChannel("telegram")
+        app.add_channel(cloud)
+        app.add_channel(staff)
+        metrics = Metrics()
+        observe(app, metrics)
+        http = HealthServer(app, metrics, outbox_limit=300, routes=channel_routes([cloud]))
+        try:
+            await app.start(timers=False)
+            where = await http.start("127.0.0.1:0")
+            meta = Meta(f"http://{where}{WEBHOOK_PATH}", clock=clock.now)
+            yield Deployment(app, fake, cloud, staff, meta, http, clock)
+        finally:
+            await http.stop()
+            await app.close()
+
+
+STORY = "Tadi pagi ada yang belanja pakai uang palsu 100 ribu di warung saya."
+PHOTO = b"\xff\xd8\xff\xe0 foto uang palsu 100 ribu"
+TICKET = re.compile(r"GRT-\d{4}-\d{5}")
+
+
+async def report(dep: Deployment, number: str = NUMBER, *, photo: bytes = PHOTO) -> str:
+    """A whole intake through WhatsApp: the topic from the list, a pin, the story, a photo,
+    'Selesai' and 'Kirim laporan' from the buttons; returns the ticket number."""
+    meta = dep.meta
+    [menu] = await dep.text("halo", number)
+    assert menu.interactive is not None and menu.interactive["type"] == "list"
+    assert "uang_palsu" in menu.option_ids
+    [place] = await dep.press("uang_palsu", number)
+    assert place.type == "text"
+    await dep.say(meta.location(number, -7.2116, 107.9005, "Alun-alun Garut"), number)
+    [evidence] = await dep.text(STORY, number)
+    assert evidence.interactive is not None and evidence.interactive["type"] == "button"
+    media_id = dep.fake.put_media(photo, "image/jpeg")
+    [received] = await dep.say(meta.image(number, media_id, "ini fotonya"), number)
+    assert received.option_ids == ["done"]
+    [summary] = await dep.press("done", number)
+    assert summary.labels == ["Kirim laporan", "Ubah sesuatu", "Batalkan laporan"]
+    [confirmation] = await dep.press("submit", number)
+    found = TICKET.search(confirmation.text)
+    assert found, confirmation.text
+    return found.group()
+
+
+async def test_a_whole_report_with_a_list_buttons_a_pin_and_a_photo(settings: Settings) -> None:
+    async with deployed(settings) as dep:
+        number = await report(dep)
+        [(category, lat, reporter)] = await dep.query(
+            "SELECT category, lat, reporter_id FROM tickets WHERE number = ?", (number,)
+        )
+        assert (category, round(lat, 4)) == ("uang_palsu", -7.2116)
+        [(sha256, mime)] = await dep.query("SELECT sha256, mime FROM evidence")
+        assert (sha256, mime) == (hashlib.sha256(PHOTO).hexdigest(), "image/jpeg")
+        identities = await dep.query(
+            "SELECT channel, external_id FROM identities WHERE reporter_id = ?", (reporter,)
+        )
+        assert identities == [("whatsapp", NUMBER)]
+        # every reply went as a free message (the citizen wrote just before each)
+        assert {s.type for s in dep.fake.to(NUMBER)} == {"text", "interactive"}
+
+
+async def test_a_redelivered_webhook_is_handled_once(settings: Settings) -> None:
+    async with deployed(settings) as dep:
+        payload = dep.meta.text(NUMBER, "halo")
+        first, second = await asyncio.gather(dep.meta.post(payload), dep.meta.post(payload))
+        assert (first, second) == (200, 200)
+        assert await dep.meta.repost_last() == 200  # and once more, after it was handled
+        await dep.settle()
+        assert len(dep.fake.to(NUMBER)) == 1  # one welcome
+        [(count,)] = await dep.query("SELECT count(*) FROM inbound_messages")
+        assert count == 1
+
+
+async def test_a_forged_webhook_is_refused_and_nothing_is_stored(settings: Settings) -> None:
+    async with deployed(settings) as dep:
+        payload = dep.meta.text(NUMBER, "halo")
+        assert await dep.meta.post(payload, signature="sha256=" + "ab" * 32) == 401
+        assert await dep.meta.post(payload, signature=None) == 401
+        await dep.settle()
+        assert await dep.query("SELECT count(*) FROM inbound_messages") == [(0,)]
+        assert await dep.query("SELECT count(*) FROM outbox") == [(0,)]
+        assert dep.fake.sent == []

@@ -19,6 +19,7 @@ import aiosqlite
 
 from bot.clock import from_db, to_db
 from bot.storage.database import Database
+from channels.base import DeliveryReport, DeliveryStatus
 from conversations.messages import Media, Option, Outbound, Purpose, Template
 
 ERROR_CHARS = 500  # what is kept of a delivery error
@@ -210,3 +211,44 @@ class SqliteOutbox:
                 pass
 
         await self.db.write(job, inline=True)
+
+
+_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What a delivery report changed: the row's message when the report is a new failure,
+    and the id of the row that sends it again, when it was to be sent again."""
+
+    failed: Outbound | None = None
+    resent_id: int | None = None
+
+
+async def record_delivery(
+    conn: aiosqlite.Connection, report: DeliveryReport, now: datetime
+) -> Recorded:
+    """Keep the platform's word on an outbox row: a later word only (read after delivered,
+    never the reverse; a failure is final). A new failure keeps its reason, and a row to be
+    sent again is copied into a new row (the dispatcher reads new rows only)."""
+    async with conn.execute(
+        "SELECT channel, chat_id, payload, delivery_status FROM outbox WHERE id = ?",
+        (report.outbox_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return Recorded()  # purged, or never ours
+    channel, chat_id, payload, current = row[0], row[1], row[2], row[3]
+    if _RANK.get(str(current), 0) >= _RANK[report.status.value]:
+        return Recorded()
+    await conn.execute(
+        "UPDATE outbox SET delivery_status = ?, delivery_status_at = ?,"
+        " last_error = COALESCE(?, last_error) WHERE id = ?",
+        (report.status.value, to_db(report.at), report.error, report.outbox_id),
+    )
+    if report.status is not DeliveryStatus.FAILED:
+        return Recorded()
+    if report.resend:
+        copy = outbound_from_json(channel, chat_id, payload)
+        return Recorded(resent_id=await enqueue_in(conn, copy, to_db(now)))
+    return Recorded(failed=outbound_from_json(channel, chat_id, payload, report.outbox_id))
