@@ -14,6 +14,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,13 @@ from support import START
 from bot.app import App
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.identity import ChannelId
+from bot.officers import add_officer
 from bot.ops.health import HealthServer, channel_routes
 from bot.ops.metrics import Metrics, observe
 from bot.whatsapp_alerts import OutboxAlerts
 from channels.pacing import Rate
-from channels.recording import RecordingChannel
+from channels.recording import RecordingChannel, inbound
 from channels.whatsapp_cloud.channel import (
     WEBHOOK_PATH,
     CloudCredentials,
@@ -48,6 +51,9 @@ from channels.whatsapp_cloud.channel import (
     WhatsAppCloudChannel,
 )
 from channels.whatsapp_cloud.outbound import Waits
+from conversations.domain import TicketStatus
+from conversations.i18n import use_locale
+from conversations.intake.prompts import status_label
 from conversations.messages import Inbound, Option, Outbound
 
 CLOUD_FAST = CloudOptions(
@@ -301,3 +307,177 @@ async def test_a_forged_webhook_is_refused_and_nothing_is_stored(settings: Setti
         assert await dep.query("SELECT count(*) FROM inbound_messages") == [(0,)]
         assert await dep.query("SELECT count(*) FROM outbox") == [(0,)]
         assert dep.fake.sent == []
+
+
+# --- the 24-hour window: templates -----------------------------------------------------------
+
+OFFICER = "777001"  # on the staff channel (telegram)
+DAY_LATER = timedelta(hours=25)
+
+
+async def officer_says(dep: Deployment, text: str, chat: str = OFFICER) -> list[Outbound]:
+    """An officer writes on the staff channel; what the staff channel received since."""
+    before = len(dep.staff.sent)
+    await dep.app.engine.handle(inbound(text, chat=chat, channel="telegram", when=dep.clock.now()))
+    await dep.settle()
+    return dep.staff.sent[before:]
+
+
+async def staffed(dep: Deployment, role: str = "officer") -> None:
+    await add_officer(
+        dep.app.db,
+        ChannelId("telegram", OFFICER),
+        name="Bripka Asep",
+        role=role,
+        unit="SATRESKRIM",
+        now=dep.clock.now(),
+    )
+
+
+def label(status: TicketStatus) -> str:
+    with use_locale("id"):
+        return status_label(status)
+
+
+async def test_after_24_hours_status_relay_and_closing_go_as_templates_with_their_params(
+    settings: Settings,
+) -> None:
+    async with deployed(settings) as dep:
+        number = await report(dep)
+        await staffed(dep)
+        dep.clock.advance(DAY_LATER)
+        before = len(dep.fake.to(NUMBER))
+
+        await officer_says(dep, f"/status {number} proses Sedang dicek\n  ke lokasi")
+        await officer_says(dep, f"/balas {number} Mohon kirim   foto\nuangnya dari dekat")
+        await officer_says(dep, f"/status {number} selesai Pelaku sudah diamankan")
+        status, relay, closing = dep.fake.to(NUMBER)[before:]
+
+        assert status.type == relay.type == closing.type == "template"
+        template = status.body["template"]
+        assert (template["name"], template["language"]) == ("taros_status_update", {"code": "id"})
+        assert status.template_params == [
+            number,
+            label(TicketStatus.IN_PROGRESS),
+            "Sedang dicek ke lokasi",
+        ]
+        assert relay.body["template"]["name"] == "taros_officer_message"
+        assert relay.template_params == [number, "Mohon kirim foto uangnya dari dekat"]
+        assert closing.body["template"]["name"] == "taros_closing_question"
+        assert closing.template_params == [number, "Pelaku sudah diamankan"]
+        buttons = [c for c in closing.body["template"]["components"] if c["type"] == "button"]
+        assert [(b["index"], b["parameters"][0]["payload"]) for b in buttons] == [
+            ("0", "closing:yes"),
+            ("1", "closing:no"),
+        ]
+        # the citizen taps the template's "Ya" button: the window is open again
+        [thanks] = await dep.say(dep.meta.quick_reply(NUMBER, closing, "closing:yes", "Ya"))
+        assert thanks.type == "text"
+        assert number in thanks.text
+        assert await dep.query("SELECT resolved_ok FROM tickets") == [(1,)]
+
+
+async def test_without_a_template_the_message_is_recorded_with_why_and_staff_are_told(
+    settings: Settings,
+) -> None:
+    async with deployed(settings, templates={}) as dep:
+        number = await report(dep)
+        await staffed(dep)
+        dep.clock.advance(DAY_LATER)
+        before = len(dep.fake.to(NUMBER))
+        told = await officer_says(dep, f"/balas {number} Mohon datang ke Polres besok")
+        assert dep.fake.to(NUMBER)[before:] == []  # nothing went to the citizen
+        [(error,)] = await dep.query(
+            "SELECT last_error FROM outbox WHERE failed_at IS NOT NULL AND chat_id = ?", (NUMBER,)
+        )
+        assert "24-hour window" in error and "TAROS_WHATSAPP_CLOUD_TEMPLATE_RELAY" in error
+        notices = [o.text for o in told if number in o.text and "tidak terkirim" in o.text]
+        assert len(notices) == 1, [o.text for o in told]
+        assert "TAROS_WHATSAPP_CLOUD_TEMPLATE_RELAY" in notices[0]
+
+
+async def test_when_meta_says_the_window_closed_the_message_goes_as_its_template(
+    settings: Settings,
+) -> None:
+    async with deployed(settings) as dep:
+        number = await report(dep)
+        await staffed(dep)
+        before = len(dep.fake.to(NUMBER))
+        dep.fake.fail_next(131047)  # at once, on the send
+        await officer_says(dep, f"/balas {number} Apakah uangnya masih ada?")
+        [relay] = dep.fake.to(NUMBER)[before:]
+        assert relay.type == "template"
+        assert relay.template_params == [number, "Apakah uangnya masih ada?"]
+
+        # later, in a status callback: the free message failed after it was accepted
+        await dep.text("masih, pak")
+        await officer_says(dep, f"/balas {number} Baik, simpan uangnya")
+        free = dep.fake.to(NUMBER)[-1]
+        assert free.type == "text" and free.tracker is not None
+        assert await dep.meta.post(dep.meta.status(free, "failed", error=131047)) == 200
+        await dep.settle()
+        again = dep.fake.to(NUMBER)[-1]
+        assert again.type == "template" and again.template_params[1] == "Baik, simpan uangnya"
+        outbox_id = int(free.tracker.removeprefix("outbox:"))
+        [(status, error)] = await dep.query(
+            "SELECT delivery_status, last_error FROM outbox WHERE id = ?", (outbox_id,)
+        )
+        assert status == "failed" and "131047" in error
+
+
+async def test_status_callbacks_are_recorded_on_the_outbox_row(settings: Settings) -> None:
+    async with deployed(settings) as dep:
+        [welcome] = await dep.text("halo")
+        assert welcome.tracker is not None
+        outbox_id = int(welcome.tracker.removeprefix("outbox:"))
+        for word in ("sent", "read", "delivered"):  # a late "delivered" does not undo "read"
+            assert await dep.meta.post(dep.meta.status(welcome, word)) == 200
+        [(status, at)] = await dep.query(
+            "SELECT delivery_status, delivery_status_at FROM outbox WHERE id = ?", (outbox_id,)
+        )
+        assert status == "read" and at is not None
+        assert await dep.meta.post(dep.meta.status(welcome, "failed", error=131026)) == 200
+        [(status, error)] = await dep.query(
+            "SELECT delivery_status, last_error FROM outbox WHERE id = ?", (outbox_id,)
+        )
+        assert status == "failed" and "131026" in error
+
+
+async def test_the_digest_goes_as_text_and_chart_or_as_its_template_after_24_hours(
+    settings: Settings,
+) -> None:
+    kapolres = "6281100000099"
+    async with deployed(settings) as dep:
+        await add_officer(
+            dep.app.db,
+            ChannelId("whatsapp", kapolres),
+            name="AKBP Garut",
+            role="kapolres",
+            unit=None,
+            now=dep.clock.now(),
+        )
+        await report(dep)
+        text, chart = await dep.text("/digest", kapolres)
+        assert text.type == "text" and chart.type == "image"
+        assert "id" in chart.body["image"] and dep.fake.uploads  # uploaded, then sent by id
+
+        dep.clock.advance(DAY_LATER)
+        before = len(dep.fake.to(kapolres))
+        composed = await dep.app.digest.compose(dep.clock.now(), "id")
+        dep.app.dispatcher.notify(
+            tuple(
+                await dep.app.digest.send(
+                    composed, await dep.app.digest.kapolres(), dep.clock.now()
+                )
+            )
+        )
+        await dep.settle()
+        [digest] = dep.fake.to(kapolres)[before:]
+        assert digest.body["template"]["name"] == "taros_daily_digest"
+        day, new, still_open, overdue = digest.template_params
+        assert (new, still_open, overdue) == ("0", "1", "1") and day.endswith("2026")
+        [(error,)] = await dep.query(
+            "SELECT last_error FROM outbox WHERE chat_id = ? AND failed_at IS NOT NULL",
+            (kapolres,),
+        )
+        assert "24-hour window" in error  # the chart: no template carries it
