@@ -126,7 +126,7 @@ class FakeGraphApi:
         self.uploads: list[tuple[str, bytes]] = []
         self.downloads: list[str] = []
         self.url_requests: list[str] = []
-        self.scripted: list[int] = []  # error codes the next sends answer with, in order
+        self.scripted: list[tuple[str | None, int]] = []  # next sends' errors: (to, code)
         self.expired_token = False
         self.latency = 0.0
         self.on_sent: Callable[[Sent], Awaitable[None]] | None = None
@@ -174,8 +174,10 @@ class FakeGraphApi:
             return _error(100, 400, "Unsupported post request: unknown phone number id")
         body = await request.json()
         self.attempts.append(body)
-        if self.scripted:
-            return _error(self.scripted.pop(0))
+        for index, (to, code) in enumerate(self.scripted):
+            if to is None or to == body.get("to"):
+                del self.scripted[index]
+                return _error(code)
         kind = body["type"]
         if kind == "image" and "id" in body["image"] and body["image"]["id"] not in self.media:
             return _error(131053, 400, "Media upload error")
@@ -262,9 +264,10 @@ class FakeGraphApi:
         )
         return media_id
 
-    def fail_next(self, *codes: int) -> None:
-        """The next sends fail with these Graph API error codes, one each."""
-        self.scripted.extend(codes)
+    def fail_next(self, *codes: int, to: str | None = None) -> None:
+        """The next sends (to ``to`` only, when given) fail with these Graph API error
+        codes, one each."""
+        self.scripted.extend((to, code) for code in codes)
 
     def to(self, number: str) -> list[Sent]:
         return [s for s in self.sent if s.to == number]

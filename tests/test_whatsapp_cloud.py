@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -32,7 +32,7 @@ from fake_graph_api import (
     Sent,
 )
 from local_http import LocalServer
-from support import START
+from support import START, running, texts, ticket_number
 
 from bot.app import App
 from bot.clock import ManualClock
@@ -221,7 +221,11 @@ async def deployed(
     clock = ManualClock(START)
     async with FakeGraphApi() as fake:
         app = await App.open(settings, clock=clock, poll_interval=0.05)
-        options = replace(CLOUD_FAST, templates=templates if templates is not None else TEMPLATES)
+        options = replace(
+            CLOUD_FAST,
+            templates=templates if templates is not None else TEMPLATES,
+            max_media_bytes=settings.max_evidence_bytes,
+        )
         cloud = cloud_channel(
             fake, settings.data_dir, options, clock=clock.now, alerts=OutboxAlerts(settings)
         )
@@ -481,3 +485,139 @@ async def test_the_digest_goes_as_text_and_chart_or_as_its_template_after_24_hou
             (kapolres,),
         )
         assert "24-hour window" in error  # the chart: no template carries it
+
+
+# --- limits and errors -----------------------------------------------------------------------
+
+OTHER = "6285700000001"
+
+
+async def test_throughput_and_pair_rate_errors_make_that_chat_wait_and_keep_its_order(
+    settings: Settings,
+) -> None:
+    async with deployed(settings) as dep:
+        await dep.text("halo")
+        await dep.text("halo", OTHER)
+        dep.fake.fail_next(130429, 131056, to=NUMBER)  # throughput, then pair rate
+        texts = [f"Pesan {n}" for n in range(1, 4)]
+        ids = await dep.app.outbox.enqueue(
+            [Outbound("whatsapp", NUMBER, t) for t in texts]
+            + [Outbound("whatsapp", OTHER, "Untuk yang lain")],
+            dep.clock.now(),
+        )
+        dep.app.dispatcher.notify(tuple(ids))
+        await dep.settle()
+        assert dep.fake.texts(NUMBER)[-3:] == texts
+        tried = [a["text"]["body"] for a in dep.fake.attempts if a["type"] == "text"]
+        tried = [t for t in tried if t.startswith("Pesan")]
+        assert tried == ["Pesan 1", "Pesan 1", "Pesan 1", "Pesan 2", "Pesan 3"]
+        # the other chat did not wait for this one's limits
+        order = [s.text for s in dep.fake.sent if s.text in ("Pesan 1", "Untuk yang lain")]
+        assert order == ["Untuk yang lain", "Pesan 1"]
+        [(retries,)] = await dep.query("SELECT attempts FROM outbox WHERE id = ?", (ids[0],))
+        assert retries == 3
+
+
+async def test_an_expired_media_url_is_asked_for_again(settings: Settings) -> None:
+    async with deployed(settings) as dep:
+        original = dep.fake.put_media
+        dep.fake.put_media = lambda data, mime, expired_urls=1: original(  # type: ignore[method-assign]
+            data, mime, expired_urls=expired_urls
+        )
+        await report(dep)
+        [media_id] = dep.fake.media
+        assert dep.fake.url_requests == [media_id, media_id]  # the first URL had expired
+        assert [key.split("/")[1] for key in dep.fake.downloads] == ["1", "2"]
+        assert await dep.query("SELECT count(*) FROM evidence") == [(1,)]
+
+
+async def test_a_file_that_cannot_be_downloaded_is_asked_again_and_a_large_one_never_fetched(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", max_evidence_bytes=1024)
+    async with deployed(settings) as dep:
+        await dep.text("halo")
+        await dep.press("uang_palsu")
+        await dep.text("Cibatu, dekat pasar")
+        await dep.text(STORY)
+        broken = dep.fake.put_media(PHOTO, "image/jpeg", expired_urls=10)
+        [sorry] = await dep.say(dep.meta.image(NUMBER, broken))
+        assert "gagal saya unduh" in sorry.text
+        assert dep.fake.url_requests.count(broken) == CLOUD_FAST.media_attempts
+        large = dep.fake.put_media(b"x" * 2048, "image/jpeg")
+        [too_large] = await dep.say(dep.meta.image(NUMBER, large))
+        assert "terlalu besar" in too_large.text
+        assert not [d for d in dep.fake.downloads if d.startswith(large + "/")]
+        assert await dep.query("SELECT count(*) FROM evidence") == [(0,)]
+
+
+async def test_stickers_and_contact_cards_are_answered_as_unsupported(settings: Settings) -> None:
+    async with deployed(settings) as dep:
+        await dep.text("halo")
+        for payload in (dep.meta.sticker(NUMBER), dep.meta.contacts(NUMBER)):
+            [answer] = await dep.say(payload)
+            assert answer.type in ("text", "interactive")
+            assert "belum bisa saya baca" in answer.text
+        reaction = dep.meta.message(
+            NUMBER, "reaction", {"reaction": {"message_id": "wamid.X", "emoji": "👍"}}
+        )
+        assert await dep.say(reaction) == []  # a reaction is nothing to answer
+
+
+async def test_a_refused_token_makes_the_channel_unhealthy_alerts_admins_and_keeps_replies(
+    settings: Settings,
+) -> None:
+    async with deployed(settings) as dep:
+        await staffed(dep, role="admin")
+        dep.fake.expired_token = True
+        assert await dep.meta.post(dep.meta.text(NUMBER, "halo")) == 200  # still received
+        await dep.app.engine.idle()
+        await _eventually(lambda: dep.cloud.state == "token_refused")
+        await _eventually(
+            lambda: any("TAROS_WHATSAPP_CLOUD_TOKEN" in o.text for o in dep.staff.sent)
+        )
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://{dep.http.address}/healthz") as response:
+                assert response.status == 503
+                body = await response.json()
+        assert any("access token" in reason for reason in body["reasons"]), body
+        [(waiting,)] = await dep.query(
+            "SELECT count(*) FROM outbox WHERE chat_id = ?"
+            " AND sent_at IS NULL AND failed_at IS NULL",
+            (NUMBER,),
+        )
+        assert waiting == 1  # the welcome waits for a new token
+        assert dep.fake.sent == []
+
+
+async def _eventually(check: Callable[[], bool], within: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the condition never held")
+        await asyncio.sleep(0.02)
+
+
+# --- one citizen across the two WhatsApp routes ---------------------------------------------
+
+
+async def test_a_citizen_known_from_the_linked_device_keeps_their_reports(
+    settings: Settings,
+) -> None:
+    # The linked-device route keys a citizen by the same E.164 number on channel "whatsapp"
+    # (channels.whatsapp.identity); its recording double stands in for it here.
+    async with running(settings, channel=RecordingChannel("whatsapp")) as linked:
+        for line in ("halo", "1", "Cibatu, dekat pasar", STORY, "tidak ada", "1"):
+            message = inbound(line, chat=NUMBER, channel="whatsapp", when=linked.clock.now())
+            replies = await linked.deliver(message)
+        number = ticket_number(texts(replies))
+    async with deployed(settings) as dep:
+        [answer] = await dep.text(f"/status {number}")
+        assert number in answer.text and label(TicketStatus.NEW) in answer.text
+        [(reporters,)] = await dep.query("SELECT count(*) FROM reporters")
+        assert reporters == 1
+        await dep.text("/batal")  # nothing open: the dialogue carries on from where it was
+        again = await report(dep)
+        assert again != number
+        owners = await dep.query("SELECT DISTINCT reporter_id FROM tickets")
+        assert len(owners) == 1
