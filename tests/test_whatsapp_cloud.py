@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 import aiosqlite
+import httpx
 import pytest
 from aiohttp import web
 from fake_graph_api import (
@@ -36,13 +37,13 @@ from support import START, running, texts, ticket_number
 
 from bot.app import App
 from bot.clock import ManualClock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.identity import ChannelId
 from bot.officers import add_officer
 from bot.ops.health import HealthServer, channel_routes
 from bot.ops.metrics import Metrics, observe
 from bot.whatsapp_alerts import OutboxAlerts
-from channels.pacing import Rate
+from channels.pacing import Pacer, Rate, Window
 from channels.recording import RecordingChannel, inbound
 from channels.whatsapp_cloud.channel import (
     WEBHOOK_PATH,
@@ -50,7 +51,8 @@ from channels.whatsapp_cloud.channel import (
     CloudOptions,
     WhatsAppCloudChannel,
 )
-from channels.whatsapp_cloud.outbound import Waits
+from channels.whatsapp_cloud.graph import GraphTransport
+from channels.whatsapp_cloud.outbound import Buttons, ListPart, TextPart, Waits, plan
 from conversations.domain import TicketStatus
 from conversations.i18n import use_locale
 from conversations.intake.prompts import status_label
@@ -621,3 +623,104 @@ async def test_a_citizen_known_from_the_linked_device_keeps_their_reports(
         assert again != number
         owners = await dep.query("SELECT DISTINCT reporter_id FROM tickets")
         assert len(owners) == 1
+
+
+# --- focused: the pieces -----------------------------------------------------------------------
+
+
+def test_buttons_for_three_short_options_lists_otherwise_and_long_text_first() -> None:
+    short = tuple(Option(str(i), f"Pilihan {i}") for i in range(3))
+    [buttons] = plan(Outbound("whatsapp", NUMBER, "Kirim?", options=short))
+    assert isinstance(buttons, Buttons) and buttons.options == short
+    long_label = (*short[:2], Option("x", "Label yang lebih dari dua puluh huruf"))
+    [menu] = plan(Outbound("whatsapp", NUMBER, "Kirim?", options=long_label))
+    assert isinstance(menu, ListPart)
+    eleven = tuple(Option(str(i), f"P{i}") for i in range(11))
+    parts = plan(Outbound("whatsapp", NUMBER, "Topik?", options=eleven))
+    assert [len(p.options) for p in parts if isinstance(p, ListPart)] == [6, 5]
+    story = "x" * 1500
+    first, second = plan(Outbound("whatsapp", NUMBER, story, options=short))
+    assert isinstance(first, TextPart) and first.text == story
+    assert isinstance(second, Buttons) and second.text == "Pilih salah satu:"
+    pieces = plan(Outbound("whatsapp", NUMBER, ("baris\n" * 1000).strip()))
+    assert len(pieces) == 2 and all(len(p.text) <= 4096 for p in pieces if isinstance(p, TextPart))
+
+
+async def test_the_token_goes_only_to_the_api_root_and_meta_media_hosts() -> None:
+    seen: list[str] = []
+
+    class Recorder(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(str(request.url))
+            return httpx.Response(200, json={})
+
+    transport = GraphTransport("http://127.0.0.1:9/relay", Recorder())
+    async with httpx.AsyncClient(transport=transport) as http:
+        await http.get("https://graph.facebook.com/v23.0/123/messages?x=1")
+        await http.get("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1")
+        await http.get("http://127.0.0.1:9/download/1")
+        for foreign in ("https://evil.example/steal", "http://lookaside.fbsbx.com/plain"):
+            with pytest.raises(httpx.UnsupportedProtocol):
+                await http.get(foreign)
+    assert seen == [
+        "http://127.0.0.1:9/relay/v23.0/123/messages?x=1",
+        "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1",
+        "http://127.0.0.1:9/download/1",
+    ]
+
+
+async def test_one_post_with_several_messages_and_a_status_handles_each(alone: Alone) -> None:
+    meta = alone.meta
+    first = meta.text(NUMBER, "satu")
+    second = meta.text("6285700000001", "dua")
+    value = first["entry"][0]["changes"][0]["value"]
+    other = second["entry"][0]["changes"][0]["value"]
+    value["messages"] += other["messages"]
+    value["contacts"] += other["contacts"]
+    assert await meta.post(first) == 200
+    assert sorted((m.chat_id, m.text) for m in alone.received) == [
+        (NUMBER, "satu"),
+        ("6285700000001", "dua"),
+    ]
+
+
+def test_cloud_settings_are_read_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            "TAROS_WHATSAPP_CLOUD_PHONE_ID": "106540352242922",
+            "TAROS_WHATSAPP_CLOUD_TOKEN": "EAAx",
+            "TAROS_WHATSAPP_CLOUD_APP_SECRET": "s",
+            "TAROS_WHATSAPP_CLOUD_VERIFY_TOKEN": "v",
+            "TAROS_WHATSAPP_CLOUD_API_URL": "http://127.0.0.1:8081/",
+            "TAROS_WHATSAPP_CLOUD_TEMPLATE_LANGUAGE": "en_US",
+            "TAROS_WHATSAPP_CLOUD_TEMPLATE_STATUS": "taros_status_laporan:id",
+            "TAROS_WHATSAPP_CLOUD_TEMPLATE_RELAY": "taros_pesan_petugas",
+        }
+    )
+    assert settings.whatsapp_cloud and settings.whatsapp_cloud_missing == ()
+    assert settings.whatsapp_cloud_api_url == "http://127.0.0.1:8081"
+    assert dict(settings.whatsapp_cloud_templates) == {
+        "status": ("taros_status_laporan", "id"),
+        "relay": ("taros_pesan_petugas", "en_US"),
+    }
+    for name, bad in (
+        ("TAROS_WHATSAPP_CLOUD_API_URL", "graph.facebook.com"),
+        ("TAROS_WHATSAPP_CLOUD_TEMPLATE_CLOSING", "Pertanyaan Penutup"),
+        ("TAROS_WHATSAPP_CLOUD_TOKEN", '"EAAx"'),
+        ("TAROS_WHATSAPP_CLOUD_PER_SECOND", "0"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: bad})
+
+
+def test_messages_received_count_against_the_overall_limit() -> None:
+    now = [0.0]
+    pacer = Pacer(Rate(2.0, 2), Rate(0), clock=lambda: now[0])
+    pacer.record()
+    pacer.record()
+    pacer.record()  # three received: the next send waits for the debt
+    assert pacer.load() > 1.0
+    window = Pacer(Window(2, 1.0), Rate(0), clock=lambda: now[0])
+    window.record()
+    window.record()
+    assert window.load() == 1.0
