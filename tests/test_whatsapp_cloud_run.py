@@ -9,11 +9,11 @@ import os
 import re
 import signal
 import socket
-import sys
 from pathlib import Path
 
 import aiohttp
 from fake_graph_api import APP_SECRET, PHONE_ID, TOKEN, VERIFY_TOKEN, FakeGraphApi, Meta
+from support import start_taros_run
 
 NUMBER = "6281234567890"
 
@@ -56,17 +56,7 @@ async def test_taros_run_serves_the_cloud_api_webhook_until_sigterm(tmp_path: Pa
             "TAROS_WHATSAPP_CLOUD_CHAT_GAP": "0.1",
             "TAROS_LOG_LEVEL": "DEBUG",
         }
-        with log.open("wb") as err:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot.cli",
-                "run",
-                env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=err,
-            )
+        process = await start_taros_run(env, log)
         try:
             await wait_healthz(base)
             meta = Meta(f"{base}/webhooks/whatsapp")
