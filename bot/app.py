@@ -20,13 +20,14 @@ from bot.jobs.retention import Retention
 from bot.jobs.sla import SlaWatcher
 from bot.jobs.slots import Mailer
 from bot.jobs.timers import TimerScheduler
+from bot.jobs.undelivered import Undelivered
 from bot.ops.serving import claim_serving
 from bot.storage.blocks import SqliteBlocks
 from bot.storage.database import Database
 from bot.storage.outbox import SqliteOutbox
 from bot.storage.store import SqliteStore
 from bot.storage.timers import SqliteTimers
-from channels.base import Channel
+from channels.base import Channel, ReportsDeliveries
 from conversations.categories import Categories
 from conversations.desk.commands import DeskSettings, OfficerDesk
 from conversations.engine import Engine
@@ -63,6 +64,7 @@ class App:
     recaps: Recaps
     recap_schedulers: tuple[RecapScheduler, ...]
     retention: Retention
+    undelivered: Undelivered
     channels: dict[str, Channel] = field(default_factory=dict)
     serving: list[int] = field(default_factory=list)  # held locks (bot.ops.serving)
 
@@ -170,6 +172,10 @@ class App:
             )
             for kind in RecapKind
         )
+        undelivered = Undelivered(
+            db, outbox, store, clock, on_outbox=dispatcher.notify, locale=settings.locale
+        )
+        dispatcher.on_given_up = undelivered.given_up
         return cls(
             settings,
             clock,
@@ -193,11 +199,14 @@ class App:
                 evidence_days=settings.evidence_retention_days,
                 identity_days=settings.identity_retention_days,
             ),
+            undelivered,
             channels,
         )
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
+        if isinstance(channel, ReportsDeliveries):  # the platform tells later what became
+            channel.report_deliveries_to(self.undelivered)  # of a message
 
     async def start(self, *, timers: bool = True) -> None:
         """Start delivering, then open every channel. With ``timers`` this is the serving

@@ -33,6 +33,16 @@ class Settings:
     whatsapp: bool = False
     whatsapp_chat_gap: float = 1.0  # seconds between two messages to one WhatsApp chat
     whatsapp_per_minute: float = 30.0  # WhatsApp messages a minute overall
+    # The WhatsApp Cloud API (the official route): enabled when all four are set.
+    whatsapp_cloud_phone_id: str | None = None
+    whatsapp_cloud_token: str | None = None
+    whatsapp_cloud_app_secret: str | None = None
+    whatsapp_cloud_verify_token: str | None = None
+    whatsapp_cloud_api_url: str = "https://graph.facebook.com"
+    whatsapp_cloud_per_second: float = 80.0  # the number's throughput, inbound included
+    whatsapp_cloud_chat_gap: float = 6.0  # seconds between two messages to one person
+    # purpose (status, relay, closing, digest) -> (template name, language code)
+    whatsapp_cloud_templates: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     digest_at: tuple[time, ...] = (time(7, 0),)
     sla_hours: int = 24
     ticket_prefix: str = "GRT"
@@ -51,6 +61,24 @@ class Settings:
     log_format: str = "keyvalue"  # or "json"
     log_level: str = "WARNING"
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def whatsapp_cloud_missing(self) -> tuple[str, ...]:
+        """The Cloud API variables still unset when at least one is set (a half-configured
+        route); empty when none or all are set."""
+        values = {
+            "TAROS_WHATSAPP_CLOUD_PHONE_ID": self.whatsapp_cloud_phone_id,
+            "TAROS_WHATSAPP_CLOUD_TOKEN": self.whatsapp_cloud_token,
+            "TAROS_WHATSAPP_CLOUD_APP_SECRET": self.whatsapp_cloud_app_secret,
+            "TAROS_WHATSAPP_CLOUD_VERIFY_TOKEN": self.whatsapp_cloud_verify_token,
+        }
+        missing = tuple(name for name, value in values.items() if not value)
+        return missing if len(missing) < len(values) else ()
+
+    @property
+    def whatsapp_cloud(self) -> bool:
+        """Whether the WhatsApp Cloud API route is configured (all four variables set)."""
+        return bool(self.whatsapp_cloud_phone_id) and not self.whatsapp_cloud_missing
 
     @property
     def tz(self) -> ZoneInfo:
@@ -102,6 +130,27 @@ class Settings:
             whatsapp_per_minute=_positive_number(
                 get("TAROS_WHATSAPP_PER_MINUTE", "30"), "TAROS_WHATSAPP_PER_MINUTE"
             ),
+            whatsapp_cloud_phone_id=_cloud_id(get("TAROS_WHATSAPP_CLOUD_PHONE_ID", "")),
+            whatsapp_cloud_token=_cloud_secret(
+                get("TAROS_WHATSAPP_CLOUD_TOKEN", ""), "TAROS_WHATSAPP_CLOUD_TOKEN"
+            ),
+            whatsapp_cloud_app_secret=_cloud_secret(
+                get("TAROS_WHATSAPP_CLOUD_APP_SECRET", ""), "TAROS_WHATSAPP_CLOUD_APP_SECRET"
+            ),
+            whatsapp_cloud_verify_token=_cloud_secret(
+                get("TAROS_WHATSAPP_CLOUD_VERIFY_TOKEN", ""), "TAROS_WHATSAPP_CLOUD_VERIFY_TOKEN"
+            ),
+            whatsapp_cloud_api_url=_api_url(
+                get("TAROS_WHATSAPP_CLOUD_API_URL", ""), "TAROS_WHATSAPP_CLOUD_API_URL"
+            )
+            or "https://graph.facebook.com",
+            whatsapp_cloud_per_second=_positive_number(
+                get("TAROS_WHATSAPP_CLOUD_PER_SECOND", "80"), "TAROS_WHATSAPP_CLOUD_PER_SECOND"
+            ),
+            whatsapp_cloud_chat_gap=_positive_number(
+                get("TAROS_WHATSAPP_CLOUD_CHAT_GAP", "6"), "TAROS_WHATSAPP_CLOUD_CHAT_GAP"
+            ),
+            whatsapp_cloud_templates=_templates(env),
             digest_at=_times(get("TAROS_DIGEST_AT", "07:00")),
             sla_hours=_positive_int(get("TAROS_SLA_HOURS", "24"), "TAROS_SLA_HOURS"),
             ticket_prefix=prefix,
@@ -161,6 +210,71 @@ def _webhook_url(raw: str) -> str | None:
             f"TAROS_TELEGRAM_WEBHOOK_URL={raw!r} must be a URL like https://bot.example.id/telegram"
         )
     return url
+
+
+def _api_url(raw: str, name: str) -> str | None:
+    """An API root (``https://graph.facebook.com``), without a trailing slash."""
+    url = raw.strip().rstrip("/")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query:
+        raise ConfigError(f"{name}={raw!r} must be a URL like https://graph.facebook.com")
+    return url
+
+
+def _cloud_id(raw: str) -> str | None:
+    value = raw.strip()
+    if value and not re.fullmatch(r"\d{5,30}", value):
+        raise ConfigError(
+            f"TAROS_WHATSAPP_CLOUD_PHONE_ID={raw!r} must be the phone number ID (digits) from"
+            " Meta's WhatsApp > API Setup page, not the phone number itself"
+        )
+    return value or None
+
+
+def _cloud_secret(raw: str, name: str) -> str | None:
+    value = raw.strip()
+    if value and (value[:1] in "'\"" or value[-1:] in "'\"" or any(c.isspace() for c in value)):
+        raise ConfigError(f"{name} has quotes or spaces in it: give the value alone")
+    return value or None
+
+
+# The purposes a WhatsApp template is configured for (outside the 24-hour window), each by
+# its own variable: TAROS_WHATSAPP_CLOUD_TEMPLATE_<PURPOSE>=name or name:language.
+CLOUD_TEMPLATE_VARIABLES = {
+    "status": "TAROS_WHATSAPP_CLOUD_TEMPLATE_STATUS",
+    "relay": "TAROS_WHATSAPP_CLOUD_TEMPLATE_RELAY",
+    "closing": "TAROS_WHATSAPP_CLOUD_TEMPLATE_CLOSING",
+    "digest": "TAROS_WHATSAPP_CLOUD_TEMPLATE_DIGEST",
+}
+_TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+
+
+def _templates(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Each configured template as (name, language); the language is
+    TAROS_WHATSAPP_CLOUD_TEMPLATE_LANGUAGE (``id``) unless the value names its own."""
+    default = env.get("TAROS_WHATSAPP_CLOUD_TEMPLATE_LANGUAGE", "").strip() or "id"
+    if not _LANGUAGE.fullmatch(default):
+        raise ConfigError(
+            f"TAROS_WHATSAPP_CLOUD_TEMPLATE_LANGUAGE={default!r} must be a template language"
+            " code such as id, en or en_US"
+        )
+    templates: dict[str, tuple[str, str]] = {}
+    for purpose, name in CLOUD_TEMPLATE_VARIABLES.items():
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        template, _sep, language = raw.partition(":")
+        language = language or default
+        if not _TEMPLATE_NAME.fullmatch(template) or not _LANGUAGE.fullmatch(language):
+            raise ConfigError(
+                f"{name}={raw!r} must be a template name (lower-case letters, digits and '_'),"
+                " optionally followed by ':' and its language, e.g. taros_status_update:id"
+            )
+        templates[purpose] = (template, language)
+    return templates
 
 
 def _listen(raw: str, name: str = "TAROS_TELEGRAM_LISTEN", example: str = "127.0.0.1:8443") -> str:

@@ -15,11 +15,10 @@ from channels.pacing import Rate
 if TYPE_CHECKING:
     from channels.telegram.channel import TelegramChannel, TelegramOptions
     from channels.whatsapp.channel import WhatsAppChannel, WhatsAppOptions
+    from channels.whatsapp_cloud.channel import CloudOptions, WhatsAppCloudChannel
 
 
-def telegram_channel(
-    settings: Settings, options: TelegramOptions | None = None
-) -> TelegramChannel:
+def telegram_channel(settings: Settings, options: TelegramOptions | None = None) -> TelegramChannel:
     from channels.telegram.channel import TelegramChannel, Webhook
 
     if not settings.telegram_token:
@@ -42,9 +41,7 @@ def telegram_channel(
     )
 
 
-def whatsapp_channel(
-    settings: Settings, options: WhatsAppOptions | None = None
-) -> WhatsAppChannel:
+def whatsapp_channel(settings: Settings, options: WhatsAppOptions | None = None) -> WhatsAppChannel:
     from bot.whatsapp_alerts import OutboxAlerts
     from channels.whatsapp.channel import WhatsAppChannel, WhatsAppOptions
     from channels.whatsapp.session import WorkerConfig
@@ -60,4 +57,39 @@ def whatsapp_channel(
         alerts=OutboxAlerts(settings),
         locale=settings.locale,
         tz=settings.tz,
+    )
+
+
+def whatsapp_cloud_channel(
+    settings: Settings, options: CloudOptions | None = None
+) -> WhatsAppCloudChannel:
+    """The WhatsApp Cloud API route (``TAROS_WHATSAPP_CLOUD_*``): paced within the number's
+    throughput and a gap per person, with the configured templates; a refused token is told
+    to the admins and the Kapolres on their other channels."""
+    from bot.whatsapp_alerts import OutboxAlerts
+    from channels.whatsapp_cloud.channel import CloudCredentials, CloudOptions, WhatsAppCloudChannel
+
+    if not settings.whatsapp_cloud:
+        missing = ", ".join(settings.whatsapp_cloud_missing) or "TAROS_WHATSAPP_CLOUD_*"
+        raise ValueError(f"the WhatsApp Cloud API is not configured: {missing}")
+    assert settings.whatsapp_cloud_phone_id and settings.whatsapp_cloud_token
+    assert settings.whatsapp_cloud_app_secret and settings.whatsapp_cloud_verify_token
+    options = options or CloudOptions(
+        api_url=settings.whatsapp_cloud_api_url,
+        per_second=settings.whatsapp_cloud_per_second,
+        per_chat=Rate(1.0 / settings.whatsapp_cloud_chat_gap, 10),
+        templates=dict(settings.whatsapp_cloud_templates),
+        max_media_bytes=settings.max_evidence_bytes,
+    )
+    return WhatsAppCloudChannel(
+        CloudCredentials(
+            phone_id=settings.whatsapp_cloud_phone_id,
+            token=settings.whatsapp_cloud_token,
+            app_secret=settings.whatsapp_cloud_app_secret,
+            verify_token=settings.whatsapp_cloud_verify_token,
+        ),
+        settings.data_dir,
+        options=options,
+        alerts=OutboxAlerts(settings),
+        locale=settings.locale,
     )

@@ -13,14 +13,17 @@ Every channel also answers the same few questions about itself, declared in the 
 defaulted by :class:`ChannelBase`: whether it is ``connected`` (``/healthz`` and the
 ``taros_channel_connected`` metric read it), whether its session is ``logged_in`` (false when
 the platform ended it from the other side), its ``state`` in its own word, and the
-``http_routes`` it wants served on ``TAROS_HTTP`` (a webhook).
+``http_routes`` it wants served on ``TAROS_HTTP`` (a webhook). A channel whose platform reports
+later what became of a message (:class:`ReportsDeliveries`) is given a :class:`DeliverySink`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from conversations.messages import Inbound, Option, Outbound
 
@@ -61,6 +64,42 @@ class RetryAfter(Transient):
 
 class Permanent(DeliveryError):
     """This message can never be delivered (user blocked the bot, chat does not exist)."""
+
+
+class DeliveryStatus(StrEnum):
+    """What a platform later says of a message it accepted (WhatsApp Cloud API callbacks)."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """A platform's word on an outbox row it accepted earlier. ``resend``: the failure is one
+    a new attempt works around (the message goes again, another way: WhatsApp's 24-hour
+    window closed, so as a template)."""
+
+    outbox_id: int
+    status: DeliveryStatus
+    at: datetime
+    error: str | None = None
+    resend: bool = False
+
+
+class DeliverySink(Protocol):
+    """Where a channel reports what became of the messages it sent (the outbox)."""
+
+    async def delivery_report(self, report: DeliveryReport) -> None: ...
+
+
+@runtime_checkable
+class ReportsDeliveries(Protocol):
+    """A channel whose platform tells later what became of a message (sent, delivered, read,
+    failed); the application gives it a sink for those reports."""
+
+    def report_deliveries_to(self, sink: DeliverySink) -> None: ...
 
 
 class Channel(Protocol):

@@ -1,6 +1,7 @@
-"""Proactive pacing of Telegram sends, so the bot stays under the platform's flood limits
-(about 30 messages a second overall, about one a second per chat) instead of learning them
-from 429 answers.
+"""Proactive pacing of sends, so the bot stays under a platform's flood limits (Telegram:
+about 30 messages a second overall, about one a second per chat; the WhatsApp Cloud API: the
+number's throughput, messages received included, and a gap per person) instead of learning
+them from 429 answers.
 
 Each limit hands out *reservations*: taking one never blocks, it says how long to wait. A
 limit is a token bucket (:class:`Rate`: a steady rate with short bursts) or a sliding window
@@ -57,6 +58,8 @@ class _Limit(Protocol):
 
     async def wait(self, clock: Callable[[], float]) -> None: ...
 
+    def record(self, now: float) -> None: ...
+
     def load(self, now: float) -> float: ...
 
 
@@ -96,6 +99,11 @@ class _Sliding:
         while (delay := self.take(clock())) > 0:  # noqa: ASYNC110 - a limit in time
             await asyncio.sleep(delay)
 
+    def record(self, now: float) -> None:
+        """Count a call that went without asking (one the platform counts, like a message
+        received): the calls planned after it wait for it."""
+        self._times.append(now)
+
     def load(self, now: float) -> float:
         """The share of the window taken by the calls of the last ``seconds``."""
         taken = sum(1 for at in self._times if at > now - self.seconds)
@@ -125,6 +133,9 @@ class _Bucket:
         delay = self.take(clock())
         if delay > 0:
             await asyncio.sleep(delay)
+
+    def record(self, now: float) -> None:
+        self.take(now)  # the token is spent; a debt delays the next sends
 
     def load(self, now: float) -> float:
         self._refill(now)
@@ -159,6 +170,12 @@ class Pacer:
             await self._chat(chat_id).wait(self._clock)
         if not self.overall.unlimited:
             await self._global.wait(self._clock)
+
+    def record(self) -> None:
+        """Count a call the platform counts against the overall limit but that did not wait
+        for it (WhatsApp Cloud API: every message received): the sends after it wait."""
+        if not self.overall.unlimited:
+            self._global.record(self._clock())
 
     def load(self) -> float:
         """How busy the global limit is, from 0 (idle) to 1 (every slot taken) and beyond

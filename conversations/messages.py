@@ -103,6 +103,28 @@ class Media:
     caption: str | None = None
 
 
+class Purpose(StrEnum):
+    """What a message is for, for a platform that may reach a person who has been silent for a
+    while only with a pre-approved message of that purpose (WhatsApp's templates outside its
+    24-hour window)."""
+
+    STATUS = "status"  # a report's status changed
+    RELAY = "relay"  # an officer's message through the bot (/balas)
+    CLOSING = "closing"  # the report was closed: was the problem handled?
+    DIGEST = "digest"  # the daily digest to a Kapolres
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A message's meaning as a template: its purpose and the values that fill the template's
+    blanks, in order (single-line texts), and the report it is about, if any (staff are told
+    when it cannot be delivered)."""
+
+    purpose: Purpose
+    params: tuple[str, ...]
+    ticket: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Outbound:
     """A message to send. ``media`` is one file; ``album`` (optional) shows the same content as
@@ -117,6 +139,7 @@ class Outbound:
     locale: str = "id"
     outbox_id: int | None = None  # set by the dispatcher: the durable id of this message
     album: tuple[Media, ...] = ()
+    template: Template | None = None  # how it may go to someone silent for a while
 
     @property
     def key(self) -> ChatKey:

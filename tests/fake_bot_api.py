@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from local_http import LocalServer
 
 TOKEN = "424242:FAKE-token-for-tests_only"
 BOT = {
@@ -118,7 +119,7 @@ class FakeBotApi:
         self._new_update = asyncio.Event()
         self._changed = asyncio.Event()
         self._closing = False
-        self._runner: web.AppRunner | None = None
+        self._server: LocalServer | None = None
         self.url = ""
 
     # --- server ----------------------------------------------------------------------------
@@ -127,20 +128,15 @@ class FakeBotApi:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._server = LocalServer(app)
+        self.url = await self._server.start()
         return self.url
 
     async def stop(self) -> None:
         self._closing = True
         self._new_update.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._server is not None:
+            await self._server.stop()
 
     async def __aenter__(self) -> FakeBotApi:
         await self.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -158,3 +159,18 @@ def texts(replies: list[Outbound]) -> str:
         parts.append(reply.text)
         parts.extend(f"{i}. {o.label}" for i, o in enumerate(reply.options, 1))
     return "\n".join(parts)
+
+
+async def start_taros_run(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    """``taros run`` as a process with ``env``, its stderr written to ``log``."""
+    with log.open("wb") as err:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=err,
+        )

@@ -6,7 +6,9 @@ holds them), plays the platform's side (a citizen writes, sends a photo, a pin, 
 button), reads what the platform received, and makes the platform refuse the next send.
 The console and the recording double run in this process; Telegram talks HTTP to the fake
 Bot API server (``fake_bot_api``) on 127.0.0.1; WhatsApp supervises the product's worker
-with neonize's network calls replaced (``whatsapp_fakes``). A kind of message a platform
+with neonize's network calls replaced (``whatsapp_fakes``); the WhatsApp Cloud API channel
+talks HTTP to the fake Graph API (``fake_graph_api``) and receives Meta's signed webhooks on
+its own route. A kind of message a platform
 does not have is skipped with the reason.
 """
 
@@ -27,9 +29,11 @@ from typing import Any, ClassVar, Literal
 
 import pytest
 from fake_bot_api import FakeBotApi
+from fake_graph_api import FakeGraphApi, Meta, Sent
 from test_telegram import FAST as TELEGRAM_FAST
 from test_whatsapp import FAKE_WORKER
 from test_whatsapp import FAST as WHATSAPP_FAST
+from test_whatsapp_cloud import CLOUD_FAST, WebhookServer, cloud_channel
 from whatsapp_fakes import (
     PN,
     FakeWhatsApp,
@@ -63,7 +67,7 @@ EXPECTED_ERROR: dict[FailKind, type[DeliveryError]] = {
     "transient": Transient,
     "retry_after": RetryAfter,
 }
-CHANNELS = ("console", "recording", "telegram", "whatsapp")
+CHANNELS = ("console", "recording", "telegram", "whatsapp", "whatsapp_cloud")
 NUMBERED = re.compile(r"^\s*(\d+)\.\s+(.+?)\s*$", re.MULTILINE)
 OPTIONS = (
     Option("kirim", "Ya, kirim laporan"),
@@ -444,6 +448,92 @@ class WhatsAppDriver(Driver):
         return None  # the channel decides how long a rate limit lasts
 
 
+# --- WhatsApp Cloud API ----------------------------------------------------------------------
+
+
+class WhatsAppCloudDriver(Driver):
+    id = "whatsapp_cloud"
+    buttons = True
+    tracks_connection = True
+    redelivers = True
+    # The Graph API's error codes for each refusal.
+    refusals: ClassVar[dict[FailKind, int]] = {
+        "permanent": 131026,  # message undeliverable
+        "transient": 131000,  # something went wrong (HTTP 500)
+        "retry_after": 130429,  # throughput
+    }
+
+    def __init__(self, fake: FakeGraphApi, data_dir: Path) -> None:
+        self.fake = fake
+        self.cloud = cloud_channel(fake, data_dir, CLOUD_FAST)
+        super().__init__(self.cloud)
+        self.server = WebhookServer(self.cloud)
+        self.meta: Meta | None = None
+        self.chats = ("6281234567890", "6285700000001")
+        self.last: dict[str, Any] | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        if self.meta is None:
+            self.meta = Meta(await self.server.start())
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+            await self.server.stop()
+        finally:
+            await self.fake.stop()
+
+    async def introduce(self, chat: str) -> None:
+        """Free messages reach only who wrote in the last 24 hours."""
+        await self.receive(self.inject_text(chat, "halo"))
+
+    async def _post(self, payload: dict[str, Any]) -> None:
+        assert self.meta is not None
+        self.last = payload
+        status = await self.meta.post(payload)
+        assert status in (200, 503), status
+
+    async def inject_text(self, chat: str, body: str) -> None:
+        assert self.meta is not None
+        await self._post(self.meta.text(chat, body))
+
+    async def inject_photo(self, chat: str, data: bytes, caption: str) -> None:
+        assert self.meta is not None
+        await self._post(self.meta.image(chat, self.fake.put_media(data, "image/jpeg"), caption))
+
+    async def inject_document(self, chat: str, data: bytes, filename: str) -> None:
+        assert self.meta is not None
+        media_id = self.fake.put_media(data, "application/pdf")
+        await self._post(self.meta.document(chat, media_id, filename))
+
+    async def inject_location(self, chat: str, place: Location) -> None:
+        assert self.meta is not None
+        await self._post(self.meta.location(chat, place.lat, place.lon, place.name or ""))
+
+    async def inject_press(self, chat: str, option_id: str) -> None:
+        assert self.meta is not None
+        shown = self._newest_interactive(chat)
+        await self._post(self.meta.press(chat, shown, option_id))
+
+    async def redeliver_last(self) -> None:
+        assert self.meta is not None and self.last is not None
+        assert await self.meta.post(self.last) == 200
+
+    def _newest_interactive(self, chat: str) -> Sent:
+        return [s for s in self.fake.to(chat) if s.interactive is not None][-1]
+
+    def sent(self, chat: str) -> list[str]:
+        return self.fake.texts(chat)
+
+    def shown_options(self, chat: str) -> list[str]:
+        return self._newest_interactive(chat).labels
+
+    async def make_next_send_fail(self, kind: FailKind) -> float | None:
+        self.fake.fail_next(self.refusals[kind])
+        return CLOUD_FAST.waits.throughput if kind == "retry_after" else None
+
+
 # --- fixtures -----------------------------------------------------------------------------
 
 
@@ -462,6 +552,10 @@ async def _open(kind: str, tmp_path: Path) -> Driver:
             raise
     if kind == "whatsapp":
         return WhatsAppDriver(tmp_path / "data")
+    if kind == "whatsapp_cloud":
+        graph = FakeGraphApi()
+        await graph.start()
+        return WhatsAppCloudDriver(graph, tmp_path / "data")
     raise ValueError(kind)
 
 

@@ -216,3 +216,64 @@ async def test_the_data_dir_its_folders_and_files_are_private(bot: Harness) -> N
 
 def _walk(app: App) -> list[Path]:
     return sorted(app.settings.data_dir.rglob("*"))
+
+
+CLOUD = {
+    "TAROS_WHATSAPP_CLOUD_PHONE_ID": "106540352242922",
+    "TAROS_WHATSAPP_CLOUD_TOKEN": "EAAFAKEtokenForChecks",
+    "TAROS_WHATSAPP_CLOUD_APP_SECRET": "0123456789abcdef0123456789abcdef",
+    "TAROS_WHATSAPP_CLOUD_VERIFY_TOKEN": "taros-verify-me",
+}
+
+
+def test_a_half_configured_cloud_api_is_told_variable_by_variable(tmp_path: Path) -> None:
+    half = {k: CLOUD[k] for k in ("TAROS_WHATSAPP_CLOUD_PHONE_ID", "TAROS_WHATSAPP_CLOUD_TOKEN")}
+    done = taros("check", env={"TAROS_DATA_DIR": str(tmp_path / "data"), **half})
+    assert done.returncode == 2
+    assert "the WhatsApp Cloud API is half configured" in done.stdout + done.stderr
+    told = done.stdout + done.stderr
+    assert "TAROS_WHATSAPP_CLOUD_APP_SECRET, TAROS_WHATSAPP_CLOUD_VERIFY_TOKEN are not set" in told
+    assert "TAROS_WHATSAPP_CLOUD_PHONE_ID" not in told.split("half configured:")[1].split("(")[0]
+
+
+async def test_the_cloud_api_needs_the_http_server_and_is_never_beside_the_linked_device(
+    tmp_path: Path,
+) -> None:
+    data = {"TAROS_DATA_DIR": str(tmp_path / "data")}
+    report = await check_configuration({**data, **CLOUD}, database=False)
+    assert "set TAROS_HTTP" in report.text() and "/webhooks/whatsapp" in report.text()
+
+    both = await check_configuration(
+        {**data, **CLOUD, "TAROS_WHATSAPP": "1", "TAROS_HTTP": "127.0.0.1:8080"}, database=False
+    )
+    assert "one WhatsApp route serves a number at a time" in both.text()
+
+    bad = await check_configuration(
+        {**data, **CLOUD, "TAROS_WHATSAPP_CLOUD_PHONE_ID": "+62 821 1111 0000"}, database=False
+    )
+    assert "phone number ID (digits)" in bad.text()
+
+
+async def test_a_configured_cloud_api_says_its_templates_and_warns_of_missing_ones(
+    tmp_path: Path,
+) -> None:
+    environ = {
+        "TAROS_DATA_DIR": str(tmp_path / "data"),
+        "TAROS_HTTP": "127.0.0.1:8080",
+        **CLOUD,
+        "TAROS_WHATSAPP_CLOUD_TEMPLATE_STATUS": "taros_status_update",
+        "TAROS_WHATSAPP_CLOUD_TEMPLATE_RELAY": "taros_officer_message:en_US",
+    }
+    report = await check_configuration(environ, database=False)
+    assert report.ok, report.problems
+    text = report.text()
+    assert "whatsapp (Cloud API, phone number id 106540352242922" in text
+    assert "templates: relay, status" in text
+    assert "/webhooks/whatsapp" in text
+    assert "TAROS_WHATSAPP_CLOUD_TEMPLATE_CLOSING" in text  # warned: no closing template
+    assert CLOUD["TAROS_WHATSAPP_CLOUD_TOKEN"] not in text
+
+    wrong = await check_configuration(
+        {**environ, "TAROS_WHATSAPP_CLOUD_TEMPLATE_DIGEST": "Ringkasan Harian"}, database=False
+    )
+    assert "TAROS_WHATSAPP_CLOUD_TEMPLATE_DIGEST" in wrong.text() and not wrong.ok

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from fake_bot_api import FakeBotApi
+from support import start_taros_run
 
 
 @pytest.fixture
@@ -31,17 +31,7 @@ async def _taros_run(
         "TAROS_TELEGRAM_API_URL": fake.url,
         "TAROS_LOG_LEVEL": "DEBUG",
     }
-    with log.open("wb") as err:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=err,
-        )
+    process = await start_taros_run(env, log)
     return process, log
 
 

@@ -142,7 +142,13 @@ def _setup_logging(environ: Mapping[str, str]) -> None:
     setup_logging(
         level if level in LOG_LEVELS else "WARNING",
         fmt if fmt in LOG_FORMATS else "keyvalue",
-        secrets=(environ.get("TAROS_TELEGRAM_TOKEN"), environ.get("TAROS_TELEGRAM_SECRET")),
+        secrets=(
+            environ.get("TAROS_TELEGRAM_TOKEN"),
+            environ.get("TAROS_TELEGRAM_SECRET"),
+            environ.get("TAROS_WHATSAPP_CLOUD_TOKEN"),
+            environ.get("TAROS_WHATSAPP_CLOUD_APP_SECRET"),
+            environ.get("TAROS_WHATSAPP_CLOUD_VERIFY_TOKEN"),
+        ),
     )
 
 

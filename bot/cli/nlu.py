@@ -53,6 +53,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="train: the labelled messages (*.jsonl; default: the corpus of this checkout)",
     )
     nlu.add_argument(
+        "--folds",
+        type=int,
+        default=5,
+        metavar="K",
+        help="train: cross-validation folds for the held-out figures and thresholds (2-10)",
+    )
+    nlu.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -98,6 +105,9 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
         Understander,
     )
 
+    if not 2 <= args.folds <= 10:
+        print("taros nlu train: --folds must be 2 to 10", file=sys.stderr)
+        return 2
     corpus_files = sorted(Path(args.corpus).glob("*.jsonl"))
     if not corpus_files:
         print(f"taros nlu train: no *.jsonl in {args.corpus}", file=sys.stderr)
@@ -121,7 +131,9 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
     now = datetime.now(settings.tz)
     rules = Understander(settings.tz, Models())
-    category = training.train_category(examples, lambda text: rules.features(text, now))
+    category = training.train_category(
+        examples, lambda text: rules.features(text, now), folds=args.folds
+    )
     category.model.save(target(CATEGORY_MODEL))
     print(training.report(category))
     print(f"category model written to {target(CATEGORY_MODEL)}")
@@ -129,6 +141,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     urgency = training.train_urgency(
         [e for e in examples if e.source != "correction"],
         lambda text: reader.urgency_features(text, now),
+        folds=args.folds,
     )
     urgency.model.save(target(URGENCY_MODEL))
     header = urgency.model.header

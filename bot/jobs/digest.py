@@ -34,7 +34,7 @@ from bot.storage.corrections import CorrectionStats, correction_stats
 from conversations.categories import Categories
 from conversations.formatting import format_day, format_moment
 from conversations.i18n import _, ngettext, use_locale
-from conversations.messages import ChatKey, Media, Outbound
+from conversations.messages import ChatKey, Media, Outbound, Purpose, Template
 from conversations.understanding.places import Gazetteer
 
 log = logging.getLogger(__name__)
@@ -345,16 +345,20 @@ class Composed:
     map: DrawnPeriod
     combined: Path
     locale: str
+    summary: tuple[str, ...] = ()  # the day, new, open and overdue counts (the template's)
 
     @property
     def files(self) -> tuple[Path, ...]:
         return (self.chart, self.map.path, self.combined)
 
     def outbounds(self, to: ChatKey) -> list[Outbound]:
-        """The text, then the chart and the map (both captions under the combined image)."""
+        """The text, then the chart and the map (both captions under the combined image).
+        Outside WhatsApp's 24-hour window the text goes as the digest template, filled with
+        the summary."""
         captions = f"{self.caption}\n{self.map.caption}"
+        template = Template(Purpose.DIGEST, self.summary) if self.summary else None
         return [
-            Outbound(to.channel, to.chat_id, self.text, locale=self.locale),
+            Outbound(to.channel, to.chat_id, self.text, locale=self.locale, template=template),
             Outbound(
                 to.channel,
                 to.chat_id,
@@ -400,7 +404,11 @@ class Digest(Reporting):
         combined = await asyncio.to_thread(
             _combine, (chart, drawn.path), self.charts_dir, self._stem("digest-map", end, locale)
         )
-        return Composed(text, chart, chart_caption(stats, locale), drawn, combined, locale)
+        day = format_date(end.astimezone(self.tz).date(), "d MMM yyyy", locale=locale)
+        summary = (day, str(stats.new), str(stats.open), str(len(stats.overdue)))
+        return Composed(
+            text, chart, chart_caption(stats, locale), drawn, combined, locale, summary
+        )
 
     async def map(self, end: datetime, days: int, locale: str) -> DrawnPeriod:
         """The map of the ``days`` local days ending with ``end``'s day."""

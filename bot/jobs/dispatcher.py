@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -77,6 +77,9 @@ class Dispatcher(Background):
         # Told of every delivery outcome ("sent", "failed", "retried"); must not raise or
         # block. Set by the wiring (bot.ops.metrics.observe).
         self.observer: Callable[[OutboxRow, str], None] | None = None
+        # Told of every row given up, with why (staff hear of a message to a citizen that
+        # could not be delivered). Set by the wiring (bot.jobs.undelivered).
+        self.on_given_up: Callable[[OutboxRow, str], Awaitable[None]] | None = None
 
     def notify(self, _ids: tuple[int, ...] = ()) -> None:
         """New rows were committed: look now instead of at the next poll."""
@@ -169,6 +172,7 @@ class Dispatcher(Background):
                 self._observe(row, "failed")
                 log.warning("outbox %s to %s given up: %s", row.id, row.outbound.key, exc)
                 await self.outbox.mark_failed(row.id, self.clock.now(), str(exc))
+                await self._given_up(row, str(exc))
                 return True
             except Exception as exc:
                 attempts += 1
@@ -183,6 +187,7 @@ class Dispatcher(Background):
                         exc,
                     )
                     await self.outbox.mark_failed(row.id, self.clock.now(), repr(exc))
+                    await self._given_up(row, repr(exc))
                     return True
                 self.retried += 1
                 self._observe(row, "retried")
@@ -194,6 +199,13 @@ class Dispatcher(Background):
             self._observe(row, "sent")
             await self.outbox.mark_sent(row.id, self.clock.now())
             return True
+
+    async def _given_up(self, row: OutboxRow, error: str) -> None:
+        if self.on_given_up is not None:
+            try:
+                await self.on_given_up(row, error)
+            except Exception:
+                log.exception("outbox %s: telling staff it was given up failed", row.id)
 
     def _observe(self, row: OutboxRow, status: str) -> None:
         if self.observer is not None:

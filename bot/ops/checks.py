@@ -8,6 +8,8 @@ Every problem is found in one pass and told with what to do, not only the first:
 - the data dir can be created and written, and is private (0700, files 0600);
 - the Telegram token looks like one (``123456789:AA...``), without quotes or a ``bot`` prefix;
 - WhatsApp, when enabled, has a linked session in the data dir;
+- the WhatsApp Cloud API has all four credentials or none, is not set beside the linked
+  device (one route per number), has ``TAROS_HTTP`` for its webhook, and valid templates;
 - ``TAROS_HTTP`` is a HOST:PORT;
 - the database opens (created and migrated when needed) and passes a quick check.
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.config import ConfigError, Settings
+from bot.config import CLOUD_TEMPLATE_VARIABLES, ConfigError, Settings
 
 __all__ = ["Report", "check_configuration", "known_variables", "whatsapp_linked"]
 
@@ -120,8 +122,64 @@ async def check_configuration(environ: Mapping[str, str], *, database: bool = Tr
             report.problems.append(
                 f"TAROS_WHATSAPP=1, but {missing}: link the number first with `taros whatsapp link`"
             )
+    _whatsapp_cloud(settings, variables, report)
     _enabled(settings, report)
     return report
+
+
+def _whatsapp_cloud(settings: Settings, variables: Mapping[str, str], report: Report) -> None:
+    """The Cloud API route: all four credentials or none, not beside the linked device, its
+    webhook on TAROS_HTTP, and its templates."""
+    cloud = sorted(n for n in variables if n.startswith("TAROS_WHATSAPP_CLOUD_") and variables[n])
+    if settings.whatsapp and cloud:
+        report.problems.append(
+            "TAROS_WHATSAPP=1 and the WhatsApp Cloud API (" + ", ".join(cloud) + ") are both"
+            " set: one WhatsApp route serves a number at a time; unset TAROS_WHATSAPP to use"
+            " the Cloud API, or the TAROS_WHATSAPP_CLOUD_* variables to keep the linked device"
+        )
+    missing = settings.whatsapp_cloud_missing
+    if missing:
+        report.problems.append(
+            "the WhatsApp Cloud API is half configured: "
+            + ", ".join(missing)
+            + (" is" if len(missing) == 1 else " are")
+            + " not set (all four of TAROS_WHATSAPP_CLOUD_PHONE_ID, _TOKEN, _APP_SECRET and"
+            " _VERIFY_TOKEN come from the Meta app; see the README, 'WhatsApp')"
+        )
+    if not settings.whatsapp_cloud:
+        return
+    if find_spec("pywa_async") is None:
+        report.problems.append(
+            "the WhatsApp Cloud API is configured, but pywa is not installed (pip install pywa)"
+        )
+        return
+    if not settings.http_listen:
+        report.problems.append(
+            "the WhatsApp Cloud API receives messages on /webhooks/whatsapp of the HTTP server:"
+            " set TAROS_HTTP (e.g. 127.0.0.1:8080) and point the reverse proxy's"
+            " https://<your host>/webhooks/whatsapp at it"
+        )
+    from channels.whatsapp_cloud.templates import TemplateBook
+
+    try:
+        TemplateBook(settings.whatsapp_cloud_templates)
+    except ValueError as exc:
+        report.problems.append(f"TAROS_WHATSAPP_CLOUD_TEMPLATE_*: {exc}")
+    absent = [p for p in CLOUD_TEMPLATE_VARIABLES if p not in settings.whatsapp_cloud_templates]
+    if absent:
+        report.warnings.append(
+            "no WhatsApp template for "
+            + ", ".join(absent)
+            + " messages: such a message to someone who has not written for 24 hours is not"
+            " delivered (staff are told); set "
+            + ", ".join(CLOUD_TEMPLATE_VARIABLES[p] for p in absent)
+            + " (docs/whatsapp-templates.md)"
+        )
+    token = settings.whatsapp_cloud_token or ""
+    if not token.startswith("EAA"):
+        report.warnings.append(
+            "TAROS_WHATSAPP_CLOUD_TOKEN does not look like a Meta access token (EAA...)"
+        )
 
 
 def _unknown_variables(variables: Mapping[str, str], report: Report) -> None:
@@ -220,7 +278,13 @@ def _enabled(settings: Settings, report: Report) -> None:
         mode = "webhook" if settings.telegram_webhook_url else "long polling"
         channels.append(f"telegram ({mode})")
     if settings.whatsapp:
-        channels.append("whatsapp")
+        channels.append("whatsapp (linked device)")
+    if settings.whatsapp_cloud:
+        templates = ", ".join(sorted(settings.whatsapp_cloud_templates)) or "none"
+        channels.append(
+            f"whatsapp (Cloud API, phone number id {settings.whatsapp_cloud_phone_id},"
+            f" webhook /webhooks/whatsapp, templates: {templates})"
+        )
     report.enabled += [
         f"data dir: {settings.data_dir.resolve()}",
         f"database: {settings.database_path.resolve()}",
@@ -230,7 +294,9 @@ def _enabled(settings: Settings, report: Report) -> None:
         f"response promise: {settings.sla_hours} h; ticket numbers: {settings.ticket_prefix}-",
         "http: "
         + (
-            f"{settings.http_listen} (/healthz, /metrics)"
+            f"{settings.http_listen} (/healthz, /metrics"
+            + (", /webhooks/whatsapp" if settings.whatsapp_cloud else "")
+            + ")"
             if settings.http_listen
             else "off (set TAROS_HTTP=127.0.0.1:8080 for /healthz and /metrics)"
         ),

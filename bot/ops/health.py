@@ -39,7 +39,12 @@ def verdict(snapshot: Snapshot, outbox_limit: float) -> tuple[bool, dict[str, An
     for name, connected in sorted(snapshot.channels.items()):
         if not connected:
             reasons.append(f"channel {name}: not connected")
-    if snapshot.whatsapp_logged_in is False:
+    if snapshot.whatsapp_logged_in is False and snapshot.whatsapp_state == "token_refused":
+        reasons.append(
+            "whatsapp: the Cloud API refuses the access token (put a new permanent token in"
+            " TAROS_WHATSAPP_CLOUD_TOKEN and restart)"
+        )
+    elif snapshot.whatsapp_logged_in is False:
         state = f"{snapshot.whatsapp_state}; " if snapshot.whatsapp_state else ""
         reasons.append(f"whatsapp: not logged in ({state}see the log, then: taros whatsapp link)")
     if snapshot.database_ok and snapshot.outbox_oldest_age > outbox_limit:

@@ -8,7 +8,8 @@ keys of their own.
 The handler carries :class:`Redact`, which replaces, wherever they appear (the message, its
 arguments, extra fields, a formatted traceback):
 
-- the configured secrets (the Telegram bot token and webhook secret) and anything shaped like
+- the configured secrets (the Telegram bot token and webhook secret, the WhatsApp Cloud API's
+  token, app secret and verify token) and anything shaped like
   a Telegram bot token (``<token>``);
 - phone numbers, Indonesian (``0812...``, ``62812...``, ``+62 812-...``) or international
   (``+...``), and WhatsApp identities (``...@s.whatsapp.net``, ``...@lid``) (``<phone>``).
@@ -60,6 +61,8 @@ _PHONE_INTL = re.compile(r"\+\d(?:[\s-]?\d){7,14}(?![\d])")
 # levels. An operator's TAROS_LOG_LEVEL=DEBUG does not lower them.
 LIBRARY_FLOORS = (
     ("telegram", logging.INFO),
+    ("pywa", logging.WARNING),  # its debug lines carry the messages' JSON (their text)
+    ("pywa_async", logging.WARNING),
     ("httpx", logging.WARNING),
     ("httpcore", logging.WARNING),
     ("aiosqlite", logging.INFO),

@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.ops.health import HealthServer, channel_routes
 from bot.ops.metrics import Metrics, observe
 from bot.ops.shutdown import SendGate
-from bot.platforms import telegram_channel, whatsapp_channel
+from bot.platforms import telegram_channel, whatsapp_channel, whatsapp_cloud_channel
 from channels.base import Channel, ChannelUnavailable
 from conversations.domain import ChannelName
 
@@ -43,12 +43,20 @@ def platform_channels(settings: Settings) -> list[Callable[[], Channel]]:
             return whatsapp_channel(settings)
 
         factories.append(whatsapp)
+    if settings.whatsapp_cloud:
+
+        def whatsapp_cloud() -> Channel:
+            return whatsapp_cloud_channel(settings)
+
+        factories.append(whatsapp_cloud)
     return factories
 
 
 def describe(channel: Channel, settings: Settings) -> str:
     if channel.name == ChannelName.TELEGRAM:
         return "Telegram (webhook)" if settings.telegram_webhook_url else "Telegram (long polling)"
+    if channel.name == ChannelName.WHATSAPP and settings.whatsapp_cloud:
+        return "WhatsApp (Cloud API; Meta posts to /webhooks/whatsapp on TAROS_HTTP)"
     if channel.name == ChannelName.WHATSAPP:
         return "WhatsApp (linked device; `taros whatsapp status` tells the connection)"
     return channel.name

@@ -19,7 +19,8 @@ import aiosqlite
 
 from bot.clock import from_db, to_db
 from bot.storage.database import Database
-from conversations.messages import Media, Option, Outbound
+from channels.base import DeliveryReport, DeliveryStatus
+from conversations.messages import Media, Option, Outbound, Purpose, Template
 
 ERROR_CHARS = 500  # what is kept of a delivery error
 
@@ -51,6 +52,12 @@ def outbound_to_json(outbound: Outbound) -> str:
         payload["media"] = _media_json(outbound.media)
     if outbound.album:
         payload["album"] = [_media_json(m) for m in outbound.album]
+    if outbound.template is not None:
+        payload["template"] = {
+            "purpose": outbound.template.purpose.value,
+            "params": list(outbound.template.params),
+            "ticket": outbound.template.ticket,
+        }
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -67,6 +74,7 @@ def outbound_from_json(
 ) -> Outbound:
     raw = json.loads(payload)
     media = raw.get("media")
+    template = raw.get("template")
     return Outbound(
         channel=channel,
         chat_id=chat_id,
@@ -76,7 +84,18 @@ def outbound_from_json(
         locale=raw.get("locale", "id"),
         outbox_id=outbox_id,
         album=tuple(_media(m) for m in raw.get("album", ())),
+        template=_template(template) if template else None,
     )
+
+
+def _template(raw: dict[str, Any]) -> Template | None:
+    """A stored template, or None when its purpose is not known to this version."""
+    try:
+        purpose = Purpose(raw["purpose"])
+    except (KeyError, ValueError):
+        return None
+    ticket = raw.get("ticket")
+    return Template(purpose, tuple(str(p) for p in raw.get("params", ())), ticket and str(ticket))
 
 
 async def enqueue_in(conn: aiosqlite.Connection, outbound: Outbound, stamp: str) -> int:
@@ -199,3 +218,44 @@ class SqliteOutbox:
                 pass
 
         await self.db.write(job, inline=True)
+
+
+_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What a delivery report changed: the row's message when the report is a new failure,
+    and the id of the row that sends it again, when it was to be sent again."""
+
+    failed: Outbound | None = None
+    resent_id: int | None = None
+
+
+async def record_delivery(
+    conn: aiosqlite.Connection, report: DeliveryReport, now: datetime
+) -> Recorded:
+    """Keep the platform's word on an outbox row: a later word only (read after delivered,
+    never the reverse; a failure is final). A new failure keeps its reason, and a row to be
+    sent again is copied into a new row (the dispatcher reads new rows only)."""
+    async with conn.execute(
+        "SELECT channel, chat_id, payload, delivery_status FROM outbox WHERE id = ?",
+        (report.outbox_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return Recorded()  # purged, or never ours
+    channel, chat_id, payload, current = row[0], row[1], row[2], row[3]
+    if _RANK.get(str(current), 0) >= _RANK[report.status.value]:
+        return Recorded()
+    await conn.execute(
+        "UPDATE outbox SET delivery_status = ?, delivery_status_at = ?,"
+        " last_error = COALESCE(?, last_error) WHERE id = ?",
+        (report.status.value, to_db(report.at), report.error, report.outbox_id),
+    )
+    if report.status is not DeliveryStatus.FAILED:
+        return Recorded()
+    if report.resend:
+        copy = outbound_from_json(channel, chat_id, payload)
+        return Recorded(resent_id=await enqueue_in(conn, copy, to_db(now)))
+    return Recorded(failed=outbound_from_json(channel, chat_id, payload, report.outbox_id))

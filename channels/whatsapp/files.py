@@ -22,6 +22,7 @@ __all__ = [
     "linked_device",
     "private_dir",
     "private_file",
+    "private_sqlite",
     "read_state",
     "remove_session",
     "write_state",
@@ -40,6 +41,15 @@ def private_file(path: Path) -> None:
     private_dir(path.parent)
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     os.chmod(path, 0o600)
+
+
+def private_sqlite(path: Path) -> sqlite3.Connection:
+    """A connection to the SQLite file ``path``, created ``0600`` in a ``0700`` folder, in
+    WAL mode, in autocommit (each caller opens its own transactions)."""
+    private_file(path)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    return conn
 
 
 def linked_device(session: Path) -> str | None:

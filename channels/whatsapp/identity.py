@@ -14,7 +14,6 @@ wrote to it first.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import phonenumbers
+
+from channels.whatsapp.files import private_sqlite
 
 __all__ = [
     "CONTACTS",
@@ -107,10 +108,7 @@ class Contacts:
 
     @classmethod
     def open(cls, path: Path) -> Contacts:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = private_sqlite(path)
         conn.execute(
             "CREATE TABLE IF NOT EXISTS contacts (key TEXT PRIMARY KEY, phone TEXT UNIQUE,"
             " lid TEXT UNIQUE, first_seen TEXT NOT NULL)"

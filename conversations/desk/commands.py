@@ -20,7 +20,15 @@ from conversations.domain import PromptKind, TicketStatus
 from conversations.formatting import format_moment
 from conversations.i18n import _, current_locale, ngettext, use_locale
 from conversations.intake import prompts
-from conversations.messages import ChatKey, Inbound, Media, Option, Outbound
+from conversations.messages import (
+    ChatKey,
+    Inbound,
+    Media,
+    Option,
+    Outbound,
+    Purpose,
+    Template,
+)
 from conversations.ports import (
     Assign,
     BlockReporter,
@@ -332,16 +340,19 @@ class OfficerDesk:
             if note:
                 lines.append(_("Officer's note: %(note)s") % {"note": note})
             options: list[Option] = []
+            label = prompts.status_label(status)
+            template = Template(Purpose.STATUS, (ticket.number, label, note or "-"), ticket.number)
             if status is TicketStatus.RESOLVED:
                 lines.append(_("Has your problem been handled?"))
                 options = [
                     Option("closing:yes", _("Yes, handled")),
                     Option("closing:no", _("Not yet")),
                 ]
+                template = Template(Purpose.CLOSING, (ticket.number, note or "-"), ticket.number)
                 work.changes.ops.append(
                     SetPrompt(_reporter_key(ticket), PromptKind.CLOSING, ticket.id)
                 )
-            work.reporter(ticket, "\n".join(lines), options)
+            work.reporter(ticket, "\n".join(lines), options, template)
 
     async def _assign(self, work: _Work, args: str) -> None:
         number, rest = split_number(args)
@@ -493,7 +504,8 @@ class OfficerDesk:
                 "Message from the officer about your report %(number)s:\n%(message)s\n\n"
                 "Reply here; your answer goes to the officer."
             ) % {"number": ticket.number, "message": message}
-            work.reporter(ticket, text, [])
+            template = Template(Purpose.RELAY, (ticket.number, message), ticket.number)
+            work.reporter(ticket, text, [], template)
         work.changes.ops += [
             TicketNote(ticket.id, work.officer.actor, "relay_out", message, first_response=True),
             SetPrompt(_reporter_key(ticket), PromptKind.RELAY, ticket.id, work.officer.id),
@@ -625,7 +637,13 @@ class _Work:
             Outbound(officer.channel, officer.external_id, text, locale=current_locale())
         )
 
-    def reporter(self, ticket: TicketDetail, text: str, options: list[Option]) -> None:
+    def reporter(
+        self,
+        ticket: TicketDetail,
+        text: str,
+        options: list[Option],
+        template: Template | None = None,
+    ) -> None:
         self.changes.replies.append(
             Outbound(
                 ticket.reporter_channel,
@@ -633,6 +651,7 @@ class _Work:
                 text,
                 tuple(options),
                 locale=current_locale(),
+                template=template,
             )
         )
 

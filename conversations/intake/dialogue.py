@@ -8,6 +8,7 @@ question is always the first missing field (:meth:`Intake._ask_next`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from conversations.categories import Categories
@@ -148,7 +149,11 @@ class Intake(
             if not self._late_press(turn, msg):
                 turn.say(_("That button is no longer active."))
                 self._reask(turn)
-            return
+                return
+            if not (msg.attachments or msg.location):
+                return
+            msg = replace(msg, chosen_option=None)  # the press is taken; its files and pin are
+            # read as a message of their own
         if option is None and self._late_text(turn, msg):
             return
         if option == prompts.CANCEL:

@@ -1,0 +1,80 @@
+"""WhatsApp's customer-service window: free text reaches a person only within 24 hours of
+their last message; after that only an approved template does.
+
+:class:`WindowBook` remembers when each person last wrote, in the channel's own file in the
+data dir (``whatsapp-cloud.sqlite3``, ``0600``), so the window survives a restart. A person
+the book does not know (a citizen who wrote on the linked-device route before the Polres
+moved) is outside the window until they write. A small margin keeps a send planned at the
+last minute from arriving after the window closed; when WhatsApp says the window is closed
+(131047), the book forgets the person's last message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from channels.whatsapp.files import private_sqlite
+
+__all__ = ["MARGIN", "WINDOW", "WINDOW_FILE", "WindowBook"]
+
+WINDOW = timedelta(hours=24)
+MARGIN = timedelta(minutes=5)
+WINDOW_FILE = "whatsapp-cloud.sqlite3"
+
+
+class WindowBook:
+    def __init__(self, conn: sqlite3.Connection, last: dict[str, datetime]) -> None:
+        self._conn = conn
+        self._last = last
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> WindowBook:
+        return await asyncio.to_thread(cls._open, path)
+
+    @classmethod
+    def _open(cls, path: Path) -> WindowBook:
+        conn = private_sqlite(path)
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS last_inbound (chat TEXT PRIMARY KEY, at TEXT NOT NULL)"
+        )
+        cutoff = (datetime.now(UTC) - WINDOW).isoformat()
+        conn.execute("DELETE FROM last_inbound WHERE at < ?", (cutoff,))
+        rows = conn.execute("SELECT chat, at FROM last_inbound").fetchall()
+        return cls(conn, {chat: datetime.fromisoformat(at) for chat, at in rows})
+
+    async def close(self) -> None:
+        async with self._lock:
+            await asyncio.to_thread(self._conn.close)
+
+    def is_open(self, chat: str, now: datetime) -> bool:
+        """Whether free text may go to ``chat`` now."""
+        last = self._last.get(chat)
+        return last is not None and now < last + WINDOW - MARGIN
+
+    def last(self, chat: str) -> datetime | None:
+        return self._last.get(chat)
+
+    async def wrote(self, chat: str, at: datetime) -> None:
+        """``chat`` sent a message at ``at`` (a later one keeps the window open longer)."""
+        previous = self._last.get(chat)
+        if previous is not None and previous >= at:
+            return
+        self._last[chat] = at
+        await self._write(
+            "INSERT INTO last_inbound(chat, at) VALUES (?, ?)"
+            " ON CONFLICT(chat) DO UPDATE SET at = excluded.at WHERE excluded.at > at",
+            (chat, at.isoformat()),
+        )
+
+    async def closed(self, chat: str) -> None:
+        """WhatsApp says the window of ``chat`` is closed."""
+        self._last.pop(chat, None)
+        await self._write("DELETE FROM last_inbound WHERE chat = ?", (chat,))
+
+    async def _write(self, sql: str, params: tuple[str, ...]) -> None:
+        async with self._lock:
+            await asyncio.to_thread(self._conn.execute, sql, params)
