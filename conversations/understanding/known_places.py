@@ -89,7 +89,10 @@ class KnownPlaces:
                 key = keyed(name.replace("-", " "))
                 if not words or not key:
                     continue
-                into = self._generic if all(w.lower() in GENERIC for w in words) else self._exact
+                generic = all(w.lower() in GENERIC for w in words)
+                if generic and place.kind in INSTITUTIONS:
+                    continue  # "polres", "kantor kecamatan": which one?
+                into = self._generic if generic else self._exact
                 known = into.get(key)
                 if known is not None and known.kecamatan_code != place.kecamatan_code:
                     clashes.add(key)  # one name, two kecamatan: it tells nothing

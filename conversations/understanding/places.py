@@ -113,6 +113,26 @@ _STREET_CUES = _normalised_set(
         "blok perum perumahan komplek kompleks komp",
     ]
 )
+_AWAY_CUES = _normalised_set(
+    [
+        "arah",
+        "jurusan",
+        "trayek",
+        "menuju",
+        "dari",
+        "dr",
+        "asal",
+        "asalnya",
+        "ti",
+        "alamat",
+        "alamatna",
+        "alamatnya",
+        "ktp",
+    ]
+)
+"""In a free-text report, a name after these is not where it happened: a direction ("kabur ke
+arah Cibatu"), a route ("elf jurusan Garut-Cikajang"), an origin ("dari Cisompet") or an
+address on a card ("KTP alamat Leuwigoong")."""
 _CUE_SKIP = _normalised_set(["raya"])
 """Words skipped when looking back for a cue ("Jl. Raya Samarang")."""
 
@@ -424,7 +444,7 @@ class Gazetteer:
 
     # ----------------------------------------------------------------------- typed text
 
-    def match(self, text: str) -> PlaceMatch | None:
+    def match(self, text: str, *, free_text: bool = False) -> PlaceMatch | None:
         """Read the place a citizen typed; None when the text names no place.
 
         Rules, on ``normalise``-d text cut to its first ``MAX_MATCH_CHARS`` characters:
@@ -444,9 +464,12 @@ class Gazetteer:
           Surabaya, ...) score at most 60 unless confirmed; desa named like an ordinary word
           (Cinta, Suci, ...) need "desa" or their kecamatan.
         * A place in Garut wins over a place outside; an outside place alone gives ``outside``.
+        * ``free_text`` (a whole report, not an answer to "where?"): a name after a word of
+          direction, route, origin or address (``_AWAY_CUES``; "Garut-Cikajang" after one too)
+          is not read.
         """
         tokens = tuple(normalise(text[:MAX_MATCH_CHARS]).split())
-        hits = _non_overlapping(self._candidates(tokens))
+        hits = _non_overlapping(self._candidates(tokens, free_text))
         found = self._interpret(hits)
         if found is not None and found.kecamatan is not None and found.score >= EXACT_SCORE:
             return found
@@ -475,8 +498,10 @@ class Gazetteer:
         desa = self._desa_by_code.get(hit.place.desa_code or "")
         return PlaceMatch(kecamatan, desa, hit.score)
 
-    def _candidates(self, tokens: Sequence[str]) -> Iterator[_Hit]:
+    def _candidates(self, tokens: Sequence[str], free_text: bool = False) -> Iterator[_Hit]:
         for start in range(len(tokens)):
+            if free_text and _away(tokens, start):
+                continue
             for size in range(1, MAX_NGRAM + 1):
                 span = tokens[start : start + size]
                 if len(span) < size or not self._usable_token(span[-1]):
@@ -594,6 +619,16 @@ def _is_weak(entry: _Entry, span: Sequence[str]) -> bool:
     if entry.kecamatan or not entry.desa or not all(t in _ORDINARY_WORDS for t in span):
         return False
     return len(span) == 1 or not any(token in _PLACE_WORDS for token in span)
+
+
+def _away(tokens: Sequence[str], start: int) -> bool:
+    """Whether the name at ``start`` follows a direction, route, origin or address word
+    (directly, or after "garut" as in "jurusan Garut-Cikajang")."""
+    before = tokens[max(0, start - 2) : start]
+    return bool(before) and (
+        before[-1] in _AWAY_CUES
+        or (before[-1] == "garut" and len(before) == 2 and before[0] in _AWAY_CUES)
+    )
 
 
 def _cue_before(tokens: Sequence[str], start: int) -> str | None:

@@ -43,7 +43,9 @@ __all__ = [
 
 HELD_OUT_WRITERS = frozenset({"w5", "w6", "u2"})
 """Writers whose messages are only ever used to measure, never to train or tune."""
-TARGET_PRECISION = 0.95
+TARGET_PRECISION = 0.97
+"""On cross-validated readings; above the 95 % promised to the citizen on new writers, because
+folds of the same writers flatter."""
 CATEGORY_C = 30.0
 """Inverse regularisation strength, chosen on writers the model was not trained on."""
 FOLDS = 5
@@ -261,7 +263,7 @@ def report(result: TrainingResult) -> str:
 
 URGENT = "urgent"
 NOT_URGENT = "not_urgent"
-URGENT_RECALL = 0.95
+URGENT_RECALL = 0.96
 """The urgency threshold is the highest probability that still finds this share of the urgent
 messages held out: a missed emergency costs more than a needless 110 advice."""
 URGENCY_C = 4.0
