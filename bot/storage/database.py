@@ -293,6 +293,12 @@ class Database:
             self._task = None
         await self._conn.close()
 
+    async def trace(self, callback: Callable[[str], None] | None) -> None:
+        """Call ``callback`` (in the database thread) with every statement SQLite runs on this
+        connection, parameters written in; None stops. For counting statements and checking
+        their plans (bench/README.md, tests/test_query_plans.py)."""
+        await self._conn.set_trace_callback(callback)  # type: ignore[arg-type]
+
     async def read(self, job: Job[T], *, inline: bool = False) -> T:
         """Run ``job`` on the connection, in turn with every other job. Reads see the writes
         of jobs queued before them. ``inline``: see the module doc."""
