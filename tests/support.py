@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -158,3 +159,13 @@ def texts(replies: list[Outbound]) -> str:
         parts.append(reply.text)
         parts.extend(f"{i}. {o.label}" for i, o in enumerate(reply.options, 1))
     return "\n".join(parts)
+
+
+async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait until ``condition()`` holds, checking every 2 ms; fail after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"still not true after {within}s")
+        await asyncio.sleep(0.002)
