@@ -6,7 +6,7 @@ import asyncio
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -174,3 +174,13 @@ async def start_taros_run(env: dict[str, str], log: Path) -> asyncio.subprocess.
             stdout=asyncio.subprocess.DEVNULL,
             stderr=err,
         )
+
+
+async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait until ``condition()`` holds, checking every 2 ms; fail after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"still not true after {within}s")
+        await asyncio.sleep(0.002)

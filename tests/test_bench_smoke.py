@@ -24,6 +24,8 @@ SMOKE = {
         "20",
         "--raw-messages",
         "300",
+        "--repeat",
+        "1",
     ],
     "telegram_burst": ["--citizens", "8"],
     "telegram_burst_impatient": ["--citizens", "9", "--only", "taros", "--impatient"],

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 import pytest
+from support import eventually
 
 from bot.clock import to_db
 from bot.evidence.store import MediaStore
@@ -495,6 +496,63 @@ async def test_the_writer_groups_concurrent_writes_into_few_commits(db: Database
     assert db.write_jobs - jobs == 500
     assert used <= 25
     assert await rows(db, "SELECT count(*) FROM audit_log") == [(500,)]
+
+
+WAL_FRAME = 24 + 4096  # a frame header and a page
+
+
+async def write_wal_pages(db: Database, pages: int) -> None:
+    """Commit about ``pages`` pages of new rows, in transactions of about 100 pages."""
+    payload = "x" * 3500  # about one page each
+
+    async def hundred(conn: aiosqlite.Connection) -> None:
+        await conn.executemany(
+            "INSERT INTO audit_log(at, actor, action, detail) VALUES ('t', 'w', 'x', ?)",
+            [(payload,)] * 100,
+        )
+
+    for _ in range(pages // 100):
+        await db.write(hundred)
+
+
+def file_size(path: Path) -> int:
+    return path.stat().st_size
+
+
+def wal_pages(db_path: Path) -> int:
+    wal = db_path.with_name(db_path.name + "-wal")
+    return (wal.stat().st_size - 32) // WAL_FRAME if wal.exists() else 0
+
+
+async def test_no_commit_of_the_writer_copies_the_wal_into_the_database(db_path: Path) -> None:
+    """SQLite's default (a checkpoint inside the commit that takes the WAL past 1,000 pages)
+    made that commit, and every message queued behind it, wait (issue 18)."""
+    db = await Database.open(db_path, checkpoint_every=3600)  # no background checkpoint now
+    try:
+        size = file_size(db_path)
+        await write_wal_pages(db, 3000)
+        assert wal_pages(db_path) >= 3000  # never reset: nothing was checkpointed
+        assert file_size(db_path) == size  # the database file was left alone
+        assert db.checkpoints == 0
+    finally:
+        await db.close()
+
+
+async def test_the_wal_is_checkpointed_beside_the_writer(db_path: Path) -> None:
+    db = await Database.open(db_path, checkpoint_every=0.01)
+    try:
+        size = file_size(db_path)
+        await write_wal_pages(db, 3000)
+        # the pages reach the database file
+        await eventually(lambda: file_size(db_path) >= size + 3000 * 3500)
+        assert db.checkpoints >= 1
+        assert db.wal_pages_seen > 0
+        written = await rows(db, "SELECT count(*) FROM audit_log")
+    finally:
+        await db.close()
+    assert written == [(3000,)]
+    with sqlite3.connect(db_path) as again:
+        assert again.execute("SELECT count(*) FROM audit_log").fetchone() == (3000,)
 
 
 async def test_a_closed_database_refuses_work(db_path: Path) -> None:

@@ -3,20 +3,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from support import Harness, running, texts
+from support import Harness, eventually, running, texts
 
 from bot.app import App
 from bot.clock import ManualClock
@@ -263,14 +262,6 @@ async def test_the_scheduler_sends_at_the_slot_and_never_twice(
     assert bot.channel.to("reskrim")[-1].media is None  # officers get no digest
     slots = await bot.query("SELECT slot FROM digests ORDER BY slot")
     assert slots == [("2026-11-26T07:00+07:00",), (SLOT_KEY,)]
-
-
-async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, f"still not true after {within}s"
-        await asyncio.sleep(0.005)
 
 
 def twice_a_day(settings: Settings) -> Settings:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 import pytest
-from support import running
+from support import eventually, running
 
 import bot.jobs.dispatcher as dispatcher_module
 from bot.clock import SystemClock
@@ -70,16 +70,6 @@ async def dispatching(
         yield dispatcher
     finally:
         await dispatcher.stop()
-
-
-async def eventually(condition: Callable[[], bool], within: float = 5.0) -> None:
-    """Wait until ``condition()`` holds, checking every 2 ms."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"still not true after {within}s")
-        await asyncio.sleep(0.002)
 
 
 def message(chat: str, n: int) -> Outbound:

@@ -22,3 +22,15 @@ def configure_process() -> None:
     if 0 < young < GC_YOUNG_THRESHOLD:
         gc.set_threshold(GC_YOUNG_THRESHOLD, *older)
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
+def settle_heap() -> None:
+    """Once the process has loaded what it keeps for its whole life (modules, the gazetteer,
+    the categories, the catalogs, the open application), move those objects out of the
+    garbage collector's generations (``gc.freeze``): a full collection then no longer walks
+    them. A full collection of a started TAROS took about 30 ms, a pause that every message in
+    progress waited for, and takes well under 1 ms once they are set aside (bench/README.md,
+    issue 18). Objects made later are collected as before; the frozen ones are never freed,
+    which is what they are for."""
+    gc.collect()
+    gc.freeze()

@@ -19,6 +19,7 @@ from bot.app import App
 from bot.config import Settings
 from bot.ops.health import HealthServer, channel_routes
 from bot.ops.metrics import Metrics, observe
+from bot.ops.process import settle_heap
 from bot.ops.shutdown import SendGate
 from bot.platforms import telegram_channel, whatsapp_channel, whatsapp_cloud_channel
 from channels.base import Channel, ChannelUnavailable
@@ -78,6 +79,7 @@ async def serve(settings: Settings, factories: list[Callable[[], Channel]]) -> i
             app.add_channel(factory())
         gate.guard(app.channels.values())
         await app.start(timers=True)
+        settle_heap()  # what was loaded at start stays for the process's life
         names = ", ".join(describe(c, settings) for c in app.channels.values())
         if settings.http_listen:
             http = HealthServer(

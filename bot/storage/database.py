@@ -17,6 +17,7 @@ the COMMIT around them). They are written exactly like the others, against aiosq
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -42,6 +43,18 @@ PRAGMAS = (
     "PRAGMA busy_timeout=10000",
 )
 MAX_BATCH = 256
+
+CHECKPOINT_EVERY = 1.0
+"""Seconds between two checkpoints of the WAL into the database file, run on a connection of
+their own in another thread (:meth:`Database._checkpoints`), so that no message waits for one.
+SQLite's own automatic checkpoint ran inside the COMMIT of whichever transaction took the WAL
+past 1,000 pages: that commit, and every message of the batches queued behind it, waited
+for the pages to be copied and synced (bench/README.md, issue 18)."""
+
+WRITER_AUTOCHECKPOINT = 10_000
+"""WAL pages past which the writer checkpoints itself after a commit, as SQLite does by
+default at 1,000: only a safety net, for when the checkpoints of :data:`CHECKPOINT_EVERY`
+cannot keep up (a long reader in another process); about 40 MB of WAL."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,11 +279,21 @@ class Database:
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
         self.write_jobs = 0
+        self.checkpoints = 0  # run by _checkpoints (the writer's own are not counted)
+        self.wal_pages_seen = 0  # the largest WAL a checkpoint found, in pages
+        self._closing = asyncio.Event()
+        self._checkpointer: asyncio.Task[None] | None = None
         # the thread-hopping primitive of aiosqlite (its own API for cursors and statements)
         self._can_inline = callable(getattr(connection, "_execute", None))
 
     @classmethod
-    async def open(cls, path: Path, migrations: list[Migration] | None = None) -> Database:
+    async def open(
+        cls,
+        path: Path,
+        migrations: list[Migration] | None = None,
+        *,
+        checkpoint_every: float = CHECKPOINT_EVERY,
+    ) -> Database:
         if str(path) != ":memory:":
             prepare_private_file(path)
         conn = await aiosqlite.connect(path, isolation_level=None)
@@ -279,19 +302,62 @@ class Database:
             for pragma in PRAGMAS:
                 await conn.execute(pragma)
             await migrate(conn, bundled_migrations() if migrations is None else migrations)
+            if str(path) != ":memory:":
+                await conn.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT}")
         except BaseException:
             await conn.close()
             raise
         db = cls(conn, path)
         db._task = asyncio.create_task(db._serve(), name="taros-db-writer")
+        if str(path) != ":memory:":
+            db._checkpointer = asyncio.create_task(
+                db._checkpoints(checkpoint_every), name="taros-db-checkpoints"
+            )
         return db
 
+    async def _checkpoints(self, every: float) -> None:
+        """Every ``every`` seconds (:data:`CHECKPOINT_EVERY`) that saw a commit, copy the WAL's
+        pages into the database file: a PASSIVE checkpoint, which waits for no reader and no
+        writer (the writer goes on committing while it runs), on a connection of its own, in
+        a thread of its own (sqlite3 lets go of the GIL while it works)."""
+        conn = await asyncio.to_thread(
+            sqlite3.connect, self.path, isolation_level=None, check_same_thread=False
+        )
+        try:
+            await asyncio.to_thread(conn.execute, "PRAGMA busy_timeout=10000")
+            checked_at = self.commits
+            while not self._closing.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), every)
+                if self.commits == checked_at:
+                    continue
+                checked_at = self.commits
+                try:
+                    row = await asyncio.to_thread(_checkpoint, conn)
+                except sqlite3.Error:
+                    log.exception("WAL checkpoint failed; the writer's own remains")
+                    continue
+                self.checkpoints += 1
+                self.wal_pages_seen = max(self.wal_pages_seen, row[1])
+        finally:
+            await asyncio.to_thread(conn.close)
+
     async def close(self) -> None:
+        self._closing.set()
+        if self._checkpointer is not None:
+            await self._checkpointer
+            self._checkpointer = None
         if self._task is not None:
             await self._queue.put(None)
             await self._task
             self._task = None
         await self._conn.close()
+
+    async def trace(self, callback: Callable[[str], None] | None) -> None:
+        """Call ``callback`` (in the database thread) with every statement SQLite runs on this
+        connection, parameters written in; None stops. For counting statements and checking
+        their plans (bench/README.md, tests/test_query_plans.py)."""
+        await self._conn.set_trace_callback(callback)  # type: ignore[arg-type]
 
     async def read(self, job: Job[T], *, inline: bool = False) -> T:
         """Run ``job`` on the connection, in turn with every other job. Reads see the writes
@@ -440,6 +506,12 @@ class Database:
         else:
             if not request.future.done():
                 request.future.set_result(result)
+
+
+def _checkpoint(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """A PASSIVE checkpoint: (1 when it could not run at all, pages in the WAL, pages copied)."""
+    row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return (int(row[0]), int(row[1]), int(row[2]))
 
 
 def _settle_error(future: asyncio.Future[Any], exc: BaseException) -> None:
