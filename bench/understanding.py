@@ -132,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
         and statistics.median(loads) <= TARGET_LOAD_S
         and statistics.median(rss) <= TARGET_RSS_MB
     )
-    print(f"bench.understanding {'PASS' if met or not args.targets else 'FAIL'}")
+    verdict = "PASS" if met or not args.targets else "FAIL"
+    print(
+        f"understanding {verdict}: p99 {statistics.median(p99):.2f} ms, load"
+        f" {statistics.median(loads):.2f} s, RSS +{statistics.median(rss):.1f} MB"
+    )
     return 0 if met or not args.targets else 1
 
 

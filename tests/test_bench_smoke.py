@@ -33,6 +33,7 @@ SMOKE = {
     "memory": ["--drafts", "600", "--concurrency", "100"],
     "flooder": ["--citizens", "30", "--seconds", "3", "--rounds", "1"],
     "drawings": ["--tickets", "2000", "--renders", "2"],
+    "understanding": ["--repeat", "1", "--processes", "1"],
 }
 SUMMARY = {
     "engine": "engine PASS: ",
@@ -42,6 +43,7 @@ SUMMARY = {
     "memory": "memory PASS: 600 open drafts",
     "flooder": "flooder PASS: ",
     "drawings": "drawings PASS: map median",
+    "understanding": "understanding PASS: p99 ",
 }
 
 

@@ -32,6 +32,7 @@ GENERIC_SCORE = 80.0
 FUZZY_MIN_KEY = 9
 """Keys shorter than this must be typed exactly."""
 FUZZY_CUTOFF = 90.0
+FUZZY_CACHE_SIZE = 50_000
 FUZZY_FACTOR = 0.9
 """A fuzzy reading is confirmed with the citizen (its score stays below the intake's 95)."""
 GENERIC = frozenset(
@@ -100,6 +101,7 @@ class KnownPlaces:
         for key in clashes:
             self._exact.pop(key, None)
             self._generic.pop(key, None)
+        self._near: dict[str, tuple[str, float] | None] = {}  # fuzzy lookups remembered
         self._by_shape: dict[tuple[str, int], list[str]] = {}
         for key in self._exact:
             if len(key) >= FUZZY_MIN_KEY:
@@ -143,6 +145,18 @@ class KnownPlaces:
             return LandmarkHit(place, start, size, GENERIC_SCORE, generic=True)
         if len(key) < FUZZY_MIN_KEY:
             return None
+        if key in self._near:
+            found = self._near[key]
+        else:
+            if len(self._near) >= FUZZY_CACHE_SIZE:
+                self._near.clear()
+            found = self._near[key] = self._nearest(key)
+        if found is None:
+            return None
+        return LandmarkHit(self._exact[found[0]], start, size, found[1] * FUZZY_FACTOR)
+
+    def _nearest(self, key: str) -> tuple[str, float] | None:
+        """The landmark key within a typing error or two of ``key``, and its ratio."""
         best_key, best_ratio = None, 0.0
         for length in range(len(key) - 2, len(key) + 3):
             for candidate in self._by_shape.get((key[0], length), ()):
@@ -151,7 +165,7 @@ class KnownPlaces:
                     best_key, best_ratio = candidate, ratio
         if best_key is None or best_ratio < FUZZY_CUTOFF:
             return None
-        return LandmarkHit(self._exact[best_key], start, size, best_ratio * FUZZY_FACTOR)
+        return best_key, best_ratio
 
 
 def parse(text: str) -> list[tuple[KnownPlace, list[str]]]:

@@ -259,7 +259,7 @@ class Understander:
         model = self.models.urgency
         if model is None:
             return False
-        cues = urgency_cues(read.urgency_input, self._signals)
+        cues = urgency_cues(read.urgency_input, self._signals, rules_say=False)
         reading = model.read(with_named(read.vector, cues))
         return dict(reading.ranked).get("urgent", 0.0) >= model.confident_at
 

@@ -88,14 +88,17 @@ CUE_KINDS = (
 )
 
 
-def urgency_cues(item: UrgencyInput, signals: Signals) -> dict[str, float]:
+def urgency_cues(
+    item: UrgencyInput, signals: Signals, rules_say: bool | None = None
+) -> dict[str, float]:
     """What the rules see, as named features for the trained urgency reading: each signal
     list present, the rules' verdict, emphasis, a stated time over three hours ago, "sekarang"
-    or "lagi <verb>", and the category when it is one whose emergencies happen."""
+    or "lagi <verb>", and the category when it is one whose emergencies happen. ``rules_say``:
+    the rules' verdict when already known."""
     texts = item.texts
     cues = {f"u:{kind}": 1.0 for kind in CUE_KINDS if signals.has(texts, kind)}
     flags = {
-        "u:rule": is_urgent(item, signals),
+        "u:rule": is_urgent(item, signals) if rules_say is None else rules_say,
         "u:emphatic": _emphatic(item.raw),
         "u:stated_past": _stated_past(item.time, item.now),
         "u:now": "sekarang" in texts or _lagi_before_verb(texts),
