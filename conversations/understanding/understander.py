@@ -52,7 +52,7 @@ MIN_CHRONOLOGY = 15
 FALLBACK_CONFIDENCE = 0.3
 """Confidence of "lainnya" for a substantive report that names no known category."""
 FALLBACK_MIN_WORDS = 6
-MODEL_ALONE = 0.7
+MODEL_ALONE = 0.5
 """The model names a category on its own (no cue of the rules, a short message) from this
 probability."""
 RULES_TORN = 0.5
