@@ -26,6 +26,7 @@ from conversations.ports import (
     Store,
     TicketNote,
 )
+from conversations.privacy import for_staff
 from conversations.text import normalise
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ class FollowUp:
                     % {
                         "who": reporter(ticket.reporter_pseudonym, ticket.reporter_masked),
                         "number": ticket.number,
-                        "text": text,
+                        "text": for_staff(text),
                     },
                 )
         return True
