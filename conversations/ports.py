@@ -283,6 +283,8 @@ class CommitResult:
     outcome: CommitOutcome
     outbox_ids: tuple[int, ...] = ()
     ticket: TicketRef | None = None
+    # evidence files (sha256) no row refers to any more (an erasure): the store deletes them
+    released_files: frozenset[str] = frozenset()
 
 
 class Store(Protocol):

@@ -39,6 +39,7 @@ VERSION = 1
 MANIFEST = "MANIFEST.json"
 DATABASE = "taros.db"
 MEDIA = "media"
+PRE_RESTORE = f"{DATABASE}.pre-restore-"  # + the time; deleted by retention after 30 days
 _CHUNK = 1 << 20
 
 
@@ -158,7 +159,7 @@ def restore(data_dir: Path, source: Path, *, force: bool = False) -> Summary:
                 " with --force to do it (the current database is kept as a copy)"
             )
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        saved_as = target.with_name(f"{DATABASE}.pre-restore-{stamp}")
+        saved_as = target.with_name(f"{PRE_RESTORE}{stamp}")
         _online_copy(target, saved_as)
     prepare_private_file(target)
     _online_copy(source / DATABASE, target, source_immutable=True)

@@ -40,6 +40,9 @@ PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
+    # what is deleted or overwritten (an erased reporter's story, a purged outbox row) is
+    # zeroed in the file, not left in free space for a backup or a disk image to carry
+    "PRAGMA secure_delete=ON",
 )
 MAX_BATCH = 256
 

@@ -83,6 +83,13 @@ async def enqueue_in(conn: aiosqlite.Connection, outbound: Outbound, stamp: str)
     return cursor.lastrowid
 
 
+async def _forget_delivered(conn: aiosqlite.Connection, ids: list[int]) -> None:
+    """Rows to a chat whose reporter asked to be forgotten go once delivered (or given up)."""
+    await conn.executemany(
+        "DELETE FROM outbox WHERE id = ? AND forget_when_sent = 1", [(i,) for i in ids]
+    )
+
+
 def _scope_filter(scopes: tuple[OutboxScope, ...]) -> tuple[str, list[object]]:
     """The SQL condition (and its parameters) matching the rows of ``scopes``."""
     clauses: list[str] = []
@@ -163,6 +170,7 @@ class SqliteOutbox:
             await conn.executemany(
                 "UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?", marks
             )
+            await _forget_delivered(conn, [outbox_id for _at, outbox_id in marks])
 
         await self.db.write(job, inline=True)
 
@@ -190,5 +198,7 @@ class SqliteOutbox:
         async def job(conn: aiosqlite.Connection) -> None:
             async with conn.execute(sql, params):
                 pass
+            if column == "failed_at":
+                await _forget_delivered(conn, [outbox_id])
 
         await self.db.write(job, inline=True)

@@ -313,6 +313,8 @@ class OfficerDesk:
     def _tell_reporter_status(
         self, work: _Work, ticket: TicketDetail, status: TicketStatus, note: str | None
     ) -> None:
+        if not ticket.reporter_chat:  # the reporter asked to be forgotten
+            return
         with use_locale(ticket.locale):
             lines = [
                 _("Update on your report %(number)s: %(status)s.")
@@ -467,6 +469,15 @@ class OfficerDesk:
         if ticket is None:
             return
         message = message.strip()
+        if not ticket.reporter_chat:
+            work.say(
+                _(
+                    "The reporter of %(number)s asked for their data to be deleted: they can "
+                    "no longer be reached through this report."
+                )
+                % {"number": ticket.number}
+            )
+            return
         if not message:
             work.say(
                 _(
@@ -598,6 +609,8 @@ class _Work:
         )
 
     def reporter(self, ticket: TicketDetail, text: str, options: list[Option]) -> None:
+        if not ticket.reporter_chat:  # the reporter asked to be forgotten
+            return
         self.changes.replies.append(
             Outbound(
                 ticket.reporter_channel,
