@@ -161,6 +161,13 @@ async def strike_count(conn: aiosqlite.Connection, reporter_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+async def strikers(conn: aiosqlite.Connection, reporter_id: int) -> dict[str, int]:
+    async with conn.execute(
+        "SELECT actor, COUNT(*) FROM strikes WHERE reporter_id = ? GROUP BY actor", (reporter_id,)
+    ) as cursor:
+        return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+
+
 async def tickets_since(
     conn: aiosqlite.Connection, channel: str, sender_id: str, since: datetime
 ) -> int:

@@ -130,6 +130,9 @@ class SqliteStore:
     async def strike_count(self, reporter_id: int) -> int:
         return await self.db.read(lambda conn: queries.strike_count(conn, reporter_id), inline=True)
 
+    async def strikers(self, reporter_id: int) -> dict[str, int]:
+        return await self.db.read(lambda conn: queries.strikers(conn, reporter_id), inline=True)
+
     async def pending_prompt(self, key: ChatKey) -> Prompt | None:
         return await self.db.read(lambda conn: queries.pending_prompt(conn, key), inline=True)
 

@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from conversations import blocked
 from conversations.categories import Categories
 from conversations.desk import texts as officer_text
 from conversations.desk.routing import FALLBACK_UNIT, normalise_unit, route
 from conversations.domain import PromptKind, TicketStatus
 from conversations.formatting import format_moment
+from conversations.guard import Block
 from conversations.i18n import _, current_locale, ngettext, use_locale
 from conversations.intake import prompts
 from conversations.messages import ChatKey, Inbound, Media, Option, Outbound
@@ -281,19 +283,28 @@ class OfficerDesk:
 
     async def _strike(self, work: _Work, ticket: TicketDetail) -> None:
         """A prank counts against the reporter; at the limit every identity of theirs is
-        blocked, and they are told why and until when."""
+        blocked, and they are told why and until when. One officer alone never blocks: the
+        strikes must come from two different staff, or the Kapolres or an admin gives one."""
         limits = self.settings
-        strikes = await self.store.strike_count(ticket.reporter_id) + 1
+        strikers = await self.store.strikers(ticket.reporter_id)
+        strikes = sum(strikers.values()) + 1
         work.changes.ops.append(Strike(ticket.reporter_id, ticket.id, work.officer.actor))
-        if strikes < limits.prank_strikes:
+        who = officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked)
+        second_look = work.officer.role.sees_every_unit or bool(
+            set(strikers) - {work.officer.actor}
+        )
+        if strikes < limits.prank_strikes or not second_look:
             work.say(
                 _("Strike %(n)d of %(limit)d recorded for %(who)s.")
-                % {
-                    "n": strikes,
-                    "limit": limits.prank_strikes,
-                    "who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked),
-                }
+                % {"n": strikes, "limit": limits.prank_strikes, "who": who}
             )
+            if strikes >= limits.prank_strikes:
+                work.say(
+                    _(
+                        "Not blocked: a block needs prank strikes from two different officers, "
+                        "or one from the Kapolres or an admin."
+                    )
+                )
             return
         until = work.now + limits.block_for
         work.changes.ops.append(
@@ -301,14 +312,11 @@ class OfficerDesk:
         )
         work.say(
             _("%(who)s is blocked until %(until)s after %(n)d prank reports.")
-            % {
-                "who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked),
-                "until": format_moment(until, limits.tz),
-                "n": strikes,
-            }
+            % {"who": who, "until": format_moment(until, limits.tz), "n": strikes}
         )
         with use_locale(ticket.locale):
-            work.reporter(ticket, prompts.blocked_notice(until, limits.tz), [])
+            reason = blocked.block_reason(Block(until, "prank"))
+            work.reporter(ticket, prompts.blocked_notice(until, limits.tz, reason), [])
 
     def _tell_reporter_status(
         self, work: _Work, ticket: TicketDetail, status: TicketStatus, note: str | None

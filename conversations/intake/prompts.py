@@ -303,11 +303,12 @@ def invalid_example(step_name: str) -> str:
     return examples.get(step_name, _("Choose one of the numbers shown."))
 
 
-def blocked_notice(until: datetime, tz: ZoneInfo) -> str:
+def blocked_notice(until: datetime, tz: ZoneInfo, reason: str) -> str:
     return _(
-        "Your number is blocked from this service until %(until)s, because several of your "
-        "reports were found to be pranks. In an emergency, call 110."
-    ) % {"until": format_moment(until, tz)}
+        "Your number is blocked from sending reports until %(until)s. Reason: %(reason)s. "
+        "/status, /hapusdata and /bantuan still work. In an emergency, call 110: a message "
+        "about danger now still reaches the Kapolres."
+    ) % {"until": format_moment(until, tz), "reason": reason}
 
 
 def rate_limited() -> str:
