@@ -93,9 +93,17 @@ async def remove_officer(
             "UPDATE officers SET active = 0 WHERE channel = ? AND external_id = ? AND active = 1",
             (who.channel, who.id),
         )
-        if cursor.rowcount:
-            await audit(conn, actor, "officer.remove", {"officer": str(who)}, now)
-        return cursor.rowcount > 0
+        if not cursor.rowcount:
+            return False
+        # what was queued for them (ticket alerts, replies) is not delivered any more
+        purged = await conn.execute(
+            "UPDATE outbox SET failed_at = ?, last_error = 'officer removed'"
+            " WHERE channel = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
+            (to_db(now), who.channel, who.id),
+        )
+        detail = {"officer": str(who), "queued_purged": purged.rowcount}
+        await audit(conn, actor, "officer.remove", detail, now)
+        return True
 
     return await db.write(job)
 

@@ -112,6 +112,8 @@ class Outbound:
     media: Media | None = None
     locale: str = "id"
     outbox_id: int | None = None  # set by the dispatcher: the durable id of this message
+    # told to someone else (the officer who wrote it) when this message is given up
+    on_failure: Outbound | None = None
 
     @property
     def key(self) -> ChatKey:

@@ -177,7 +177,10 @@ class SetPrompt:
 
 @dataclass(frozen=True, slots=True)
 class ClearPrompt:
+    """The question on ``ticket_id`` (every question of the chat when None) is answered."""
+
     key: ChatKey
+    ticket_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +325,10 @@ class Store(Protocol):
         limit: int,
     ) -> list[TicketDetail]: ...
 
-    async def pending_prompt(self, key: ChatKey) -> Prompt | None: ...
+    async def pending_prompts(self, key: ChatKey) -> list[Prompt]:
+        """The questions the chat's reporter has not answered yet, oldest first (one per
+        ticket)."""
+        ...
 
     async def strike_count(self, reporter_id: int) -> int: ...
 

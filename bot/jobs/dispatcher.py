@@ -40,6 +40,8 @@ class Outbox(Protocol):
 
     async def mark_retry(self, outbox_id: int, next_attempt_at: datetime, error: str) -> None: ...
 
+    async def still_pending(self, outbox_id: int) -> bool: ...
+
     async def mark_failed(self, outbox_id: int, now: datetime, error: str) -> None: ...
 
 
@@ -155,6 +157,8 @@ class Dispatcher(Background):
                 delay = (wait_until - self.clock.now()).total_seconds()
                 if delay > 0:
                     await asyncio.sleep(delay)
+                if not await self.outbox.still_pending(row.id):
+                    return True  # given up meanwhile (its officer removed, its chat erased)
             try:
                 await channel.send(row.outbound)
             except RetryAfter as exc:
@@ -168,7 +172,7 @@ class Dispatcher(Background):
                 self.failed += 1
                 self._observe(row, "failed")
                 log.warning("outbox %s to %s given up: %s", row.id, row.outbound.key, exc)
-                await self.outbox.mark_failed(row.id, self.clock.now(), str(exc))
+                await self._give_up(row, str(exc))
                 return True
             except Exception as exc:
                 attempts += 1
@@ -182,7 +186,7 @@ class Dispatcher(Background):
                         attempts,
                         exc,
                     )
-                    await self.outbox.mark_failed(row.id, self.clock.now(), repr(exc))
+                    await self._give_up(row, repr(exc))
                     return True
                 self.retried += 1
                 self._observe(row, "retried")
@@ -194,6 +198,13 @@ class Dispatcher(Background):
             self._observe(row, "sent")
             await self.outbox.mark_sent(row.id, self.clock.now())
             return True
+
+    async def _give_up(self, row: OutboxRow, error: str) -> None:
+        """Mark the row failed; the notice it names (to the officer who wrote it) is queued
+        with the mark, and delivered now."""
+        await self.outbox.mark_failed(row.id, self.clock.now(), error)
+        if row.outbound.on_failure is not None:
+            await self._load()
 
     def _observe(self, row: OutboxRow, status: str) -> None:
         if self.observer is not None:

@@ -133,8 +133,8 @@ class SqliteStore:
     async def strikers(self, reporter_id: int) -> dict[str, int]:
         return await self.db.read(lambda conn: queries.strikers(conn, reporter_id), inline=True)
 
-    async def pending_prompt(self, key: ChatKey) -> Prompt | None:
-        return await self.db.read(lambda conn: queries.pending_prompt(conn, key), inline=True)
+    async def pending_prompts(self, key: ChatKey) -> list[Prompt]:
+        return await self.db.read(lambda conn: queries.pending_prompts(conn, key), inline=True)
 
     # --- officers and tickets as officers see them ---------------------------------------
 

@@ -70,15 +70,16 @@ async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> set[
     elif isinstance(op, SetPrompt):
         await conn.execute(
             "INSERT INTO reporter_prompts(channel, chat_id, kind, ticket_id, officer_id,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, chat_id) DO UPDATE"
-            " SET kind = excluded.kind, ticket_id = excluded.ticket_id,"
-            " officer_id = excluded.officer_id, created_at = excluded.created_at",
+            " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, chat_id, ticket_id)"
+            " DO UPDATE SET kind = excluded.kind, officer_id = excluded.officer_id,"
+            " created_at = excluded.created_at",
             (op.key.channel, op.key.chat_id, op.kind, op.ticket_id, op.officer_id, stamp),
         )
     elif isinstance(op, ClearPrompt):
         await conn.execute(
-            "DELETE FROM reporter_prompts WHERE channel = ? AND chat_id = ?",
-            (op.key.channel, op.key.chat_id),
+            "DELETE FROM reporter_prompts WHERE channel = ? AND chat_id = ?"
+            " AND (? IS NULL OR ticket_id = ?)",
+            (op.key.channel, op.key.chat_id, op.ticket_id, op.ticket_id),
         )
     elif isinstance(op, Strike):
         await conn.execute(

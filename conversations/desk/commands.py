@@ -495,21 +495,35 @@ class OfficerDesk:
                 % {"number": ticket.number}
             )
             return
+        shortened = len(message) > MAX_RELAY
         message = message[:MAX_RELAY]
+        failed = Outbound(
+            work.officer.channel,
+            work.officer.external_id,
+            _(
+                "Your message about %(number)s could not be delivered to the reporter: they "
+                "blocked the bot or their chat no longer exists."
+            )
+            % {"number": ticket.number},
+            locale=current_locale(),
+        )
         with use_locale(ticket.locale):
             text = _(
                 "Message from the officer about your report %(number)s:\n%(message)s\n\n"
                 "Reply here; your answer goes to the officer."
             ) % {"number": ticket.number, "message": message}
-            work.reporter(ticket, text, [])
+            work.reporter(ticket, text, [], on_failure=failed)
         work.changes.ops += [
             TicketNote(ticket.id, work.officer.actor, "relay_out", message, first_response=True),
             SetPrompt(_reporter_key(ticket), PromptKind.RELAY, ticket.id, work.officer.id),
         ]
-        work.say(
+        lines = [
             _("Sent to %(who)s.")
             % {"who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked)}
-        )
+        ]
+        if shortened:
+            lines.append(_("(Shortened to its first %(n)d characters.)") % {"n": MAX_RELAY})
+        work.say("\n".join(lines))
 
     async def _list(self, work: _Work, args: str) -> None:
         words = normalise(args).split()
@@ -616,7 +630,13 @@ class _Work:
             Outbound(officer.channel, officer.external_id, text, locale=current_locale())
         )
 
-    def reporter(self, ticket: TicketDetail, text: str, options: list[Option]) -> None:
+    def reporter(
+        self,
+        ticket: TicketDetail,
+        text: str,
+        options: list[Option],
+        on_failure: Outbound | None = None,
+    ) -> None:
         if not ticket.reporter_chat:  # the reporter asked to be forgotten
             return
         self.changes.replies.append(
@@ -626,6 +646,7 @@ class _Work:
                 text,
                 tuple(options),
                 locale=current_locale(),
+                on_failure=on_failure,
             )
         )
 
