@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.storage.writer_lock import WriterLock, hold_as_writer
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -271,12 +273,22 @@ class Database:
         self.write_jobs = 0
         # the thread-hopping primitive of aiosqlite (its own API for cursors and statements)
         self._can_inline = callable(getattr(connection, "_execute", None))
+        self._lock: WriterLock | None = None  # the data dir, held as one of its writers
 
     @classmethod
     async def open(cls, path: Path, migrations: list[Migration] | None = None) -> Database:
+        """Open (creating and migrating) the database at ``path``, holding its folder as one
+        of its writers (:mod:`bot.storage.writer_lock`) until :meth:`close`."""
+        lock = None
         if str(path) != ":memory:":
             prepare_private_file(path)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+            lock = await asyncio.to_thread(hold_as_writer, path.parent)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         try:
             conn.row_factory = aiosqlite.Row
             for pragma in PRAGMAS:
@@ -284,8 +296,11 @@ class Database:
             await migrate(conn, bundled_migrations() if migrations is None else migrations)
         except BaseException:
             await conn.close()
+            if lock is not None:
+                lock.release()
             raise
         db = cls(conn, path)
+        db._lock = lock
         db._task = asyncio.create_task(db._serve(), name="taros-db-writer")
         return db
 
@@ -295,6 +310,9 @@ class Database:
             await self._task
             self._task = None
         await self._conn.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     async def read(self, job: Job[T], *, inline: bool = False) -> T:
         """Run ``job`` on the connection, in turn with every other job. Reads see the writes
