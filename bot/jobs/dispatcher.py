@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -43,6 +44,15 @@ class Outbox(Protocol):
     async def still_pending(self, outbox_id: int) -> bool: ...
 
     async def mark_failed(self, outbox_id: int, now: datetime, error: str) -> None: ...
+
+
+def _error(row: OutboxRow, text: str) -> str:
+    """A platform's error as it is logged and kept: without the chat it was about (a
+    Telegram id is a bare number no redaction pattern can tell from any other)."""
+    chat = row.outbound.chat_id
+    if len(chat) < 3 or not any(ch.isdigit() for ch in chat):  # a console name is a word
+        return text
+    return re.sub(rf"(?<![\w@]){re.escape(chat)}(?![\w@])", "<chat>", text)
 
 
 def backoff(attempts: int) -> float:
@@ -166,33 +176,36 @@ class Dispatcher(Background):
                 wait_until = self._later(exc.seconds)
                 self.retried += 1
                 self._observe(row, "retried")
-                await self.outbox.mark_retry(row.id, wait_until, str(exc))
+                await self.outbox.mark_retry(row.id, wait_until, _error(row, str(exc)))
                 continue
             except Permanent as exc:
                 self.failed += 1
                 self._observe(row, "failed")
-                log.warning("outbox %s to %s given up: %s", row.id, row.outbound.key, exc)
-                await self._give_up(row, str(exc))
+                error = _error(row, str(exc))
+                log.warning("outbox %s to %s given up: %s", row.id, row.outbound.key, error)
+                await self._give_up(row, error)
                 return True
             except Exception as exc:
                 attempts += 1
                 if attempts >= self.max_attempts:
                     self.failed += 1
                     self._observe(row, "failed")
+                    error = _error(row, repr(exc))
                     log.error(
-                        "outbox %s to %s failed %d times, giving up: %r",
+                        "outbox %s to %s failed %d times, giving up: %s",
                         row.id,
                         row.outbound.key,
                         attempts,
-                        exc,
+                        error,
                     )
-                    await self._give_up(row, repr(exc))
+                    await self._give_up(row, error)
                     return True
                 self.retried += 1
                 self._observe(row, "retried")
                 wait_until = self._later(backoff(attempts))
-                log.info("outbox %s to %s: %r; retry %d", row.id, row.outbound.key, exc, attempts)
-                await self.outbox.mark_retry(row.id, wait_until, repr(exc))
+                error = _error(row, repr(exc))
+                log.info("outbox %s to %s: %s; retry %d", row.id, row.outbound.key, error, attempts)
+                await self.outbox.mark_retry(row.id, wait_until, error)
                 continue
             self.sent += 1
             self._observe(row, "sent")
