@@ -26,6 +26,7 @@ from pathlib import Path
 from bot.app import App
 from bot.config import Settings
 from bot.ops.process import configure_process
+from bot.storage.writer_lock import LOCK as WRITERS_LOCK
 from channels.recording import RecordingChannel, file_attachment
 from conversations.engine import Handled
 from conversations.messages import AttachmentKind, Inbound, InboundKind, Location
@@ -199,7 +200,11 @@ def main(argv: list[str] | None = None) -> int:
             p
             for p in data.rglob("*")
             if p.is_file()
-            and not (p.name.startswith("taros.db") or p.parent.parent.name == "media")
+            and not (
+                p.name.startswith("taros.db")
+                or p.name == WRITERS_LOCK  # held by every process that opens the database
+                or p.parent.parent.name == "media"
+            )
         ]
     seconds = time.monotonic() - started
     for name, count in sorted(outcomes.items()):

@@ -11,6 +11,7 @@ from datetime import timedelta
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.evidence.for_officers import EvidenceFiles
+from bot.evidence.shredder import Shredder
 from bot.evidence.store import MediaStore
 from bot.jobs.digest import Digest, DigestScheduler
 from bot.jobs.dispatcher import Dispatcher
@@ -40,6 +41,8 @@ from conversations.understanding.places import Gazetteer
 from conversations.understanding.understander import Understander as FreeTextUnderstander
 
 log = logging.getLogger(__name__)
+
+OFFICER_COPIES = "officer-copies"
 
 
 class Default:
@@ -80,7 +83,13 @@ class App:
         clock = clock or SystemClock()
         set_default_locale(settings.locale)
         db = await Database.open(settings.database_path)
-        store = SqliteStore(db, ticket_prefix=settings.ticket_prefix, tz=settings.tz)
+        shredder = Shredder(settings.media_dir, settings.data_dir / OFFICER_COPIES)
+        store = SqliteStore(
+            db,
+            ticket_prefix=settings.ticket_prefix,
+            tz=settings.tz,
+            on_released=shredder.delete,
+        )
         outbox = SqliteOutbox(db)
         media = MediaStore(settings.media_dir, settings.max_evidence_bytes)
         intake = Intake(
@@ -123,7 +132,7 @@ class App:
                 prank_strikes=settings.prank_strikes,
                 block_for=timedelta(days=settings.block_days),
             ),
-            evidence=EvidenceFiles(db, media, settings.data_dir / "officer-copies"),
+            evidence=EvidenceFiles(db, media, settings.data_dir / OFFICER_COPIES),
             digest=digest,
         )
         engine = Engine(
@@ -194,7 +203,7 @@ class App:
             recap_schedulers,
             Retention(
                 db,
-                settings.media_dir,
+                shredder,
                 clock,
                 evidence_days=settings.evidence_retention_days,
                 identity_days=settings.identity_retention_days,

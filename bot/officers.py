@@ -4,6 +4,7 @@ Every change is written to the audit log in the same transaction."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
@@ -13,6 +14,7 @@ from bot.identity import ChannelId
 from bot.storage.blocks import upsert_block
 from bot.storage.database import Database
 from bot.storage.queries import officer_from_row
+from conversations import identifiers
 from conversations.desk.routing import all_units, normalise_unit
 from conversations.domain import Role
 from conversations.ports import Officer
@@ -91,9 +93,17 @@ async def remove_officer(
             "UPDATE officers SET active = 0 WHERE channel = ? AND external_id = ? AND active = 1",
             (who.channel, who.id),
         )
-        if cursor.rowcount:
-            await audit(conn, actor, "officer.remove", {"officer": str(who)}, now)
-        return cursor.rowcount > 0
+        if not cursor.rowcount:
+            return False
+        # what was queued for them (ticket alerts, replies) is not delivered any more
+        purged = await conn.execute(
+            "UPDATE outbox SET failed_at = ?, last_error = 'officer removed'"
+            " WHERE channel = ? AND chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
+            (to_db(now), who.channel, who.id),
+        )
+        detail = {"officer": str(who), "queued_purged": purged.rowcount}
+        await audit(conn, actor, "officer.remove", detail, now)
+        return True
 
     return await db.write(job)
 
@@ -109,14 +119,24 @@ async def list_officers(db: Database) -> list[Officer]:
     return await db.read(job)
 
 
+@dataclass(frozen=True, slots=True)
+class Revealed:
+    """What ``taros reporter`` shows an admin: the platform identities behind a ticket, and
+    the numbers, e-mail addresses and NIK typed into its story and the reporter's replies
+    (masked for officers everywhere else)."""
+
+    identities: list[tuple[str, str, str | None]]
+    typed: list[str]
+
+
 async def reveal_reporter(
     db: Database, number: str, admin: ChannelId, *, now: datetime
-) -> list[tuple[str, str, str | None]]:
-    """The platform identities behind a ticket, for a registered admin only. The look-up is
-    audited in the same transaction, and so is a refused one (who asked, for which report)."""
+) -> Revealed:
+    """The identity behind a ticket, for a registered admin only. The look-up is audited in
+    the same transaction, and so is a refused one (who asked, for which report)."""
     wanted = number.strip().upper()
 
-    async def job(conn: aiosqlite.Connection) -> list[tuple[str, str, str | None]] | str:
+    async def job(conn: aiosqlite.Connection) -> Revealed | str:
         async with conn.execute(
             "SELECT 1 FROM officers WHERE channel = ? AND external_id = ? AND role = 'admin'"
             " AND active = 1",
@@ -138,7 +158,15 @@ async def reveal_reporter(
             await audit(conn, str(admin), "reporter.reveal.refused", detail, now)
             return refused
         await audit(conn, str(admin), "reporter.reveal", {"ticket": wanted}, now)
-        return rows
+        async with conn.execute(
+            "SELECT t.chronology FROM tickets t WHERE t.number = ? UNION ALL"
+            " SELECT e.note FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
+            " WHERE t.number = ? AND e.kind = 'relay_in' AND e.note IS NOT NULL",
+            (wanted, wanted),
+        ) as cursor:
+            texts = [str(r[0]) for r in await cursor.fetchall()]
+        typed = [f.text for text in texts for f in identifiers.find(text)]
+        return Revealed(rows, list(dict.fromkeys(typed)))
 
     outcome = await db.write(job)
     if isinstance(outcome, str):

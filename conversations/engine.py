@@ -17,9 +17,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from conversations import blocked
 from conversations.commands import parse_command
 from conversations.desk.commands import OfficerDesk, is_staff_command
-from conversations.guard import BlockList, RateLimiter, Verdict
+from conversations.guard import Block, BlockList, RateLimiter, Verdict
 from conversations.i18n import _, current_locale, use_locale
 from conversations.intake import prompts
 from conversations.intake.dialogue import Intake
@@ -197,17 +198,14 @@ class Engine:
 
     async def _process_inbound(self, msg: Inbound) -> CommitResult | Handled | None:
         now = self.clock.now()
+        block = None
         if self.blocks is not None:
-            sender = (msg.channel, msg.sender_id)
-            block = await self.blocks.get(sender, now)
-            if block is not None:
-                if self.blocks.should_remind(sender, now):
-                    tz = self.intake.settings.tz
-                    self._notice(msg, lambda: prompts.blocked_notice(block.until, tz))
-                return Handled.BLOCKED
+            block = await self.blocks.get((msg.channel, msg.sender_id), now)
         if msg.attachments and await self.store.is_processed(msg.channel, msg.message_id):
             return None  # a redelivered file is not downloaded again
         conv = await self._conversation(msg)
+        if block is not None and not blocked.lets_through(conv, msg):
+            return await self._blocked(msg, conv, block, now)
         officer = await self._staff(msg, conv)
         with use_locale(conv.locale):
             if officer is not None and self.desk is not None:
@@ -218,6 +216,24 @@ class Engine:
         if self.blocks is not None and any(isinstance(op, BlockReporter) for op in changes.ops):
             self.blocks.invalidate()
         return result
+
+    async def _blocked(
+        self, msg: Inbound, conv: Conversation, block: Block, now: datetime
+    ) -> CommitResult | Handled:
+        """A blocked sender's message: an emergency is still answered and alerted; anything
+        else is not read, and the sender is reminded (at most once a day) why."""
+        with use_locale(conv.locale):
+            changes = await blocked.emergency(self.store, self.intake.understander, msg, now)
+        if changes is not None:
+            return await self.store.apply(changes, now)
+        assert self.blocks is not None
+        if self.blocks.should_remind((msg.channel, msg.sender_id), now):
+            tz = self.intake.settings.tz
+            self._notice(
+                msg,
+                lambda: prompts.blocked_notice(block.until, tz, blocked.block_reason(block)),
+            )
+        return Handled.BLOCKED
 
     async def _staff(self, msg: Inbound, conv: Conversation) -> Officer | None:
         """The registered officer behind ``msg`` when it is staff work: a staff command

@@ -140,6 +140,8 @@ class Outbound:
     outbox_id: int | None = None  # set by the dispatcher: the durable id of this message
     album: tuple[Media, ...] = ()
     template: Template | None = None  # how it may go to someone silent for a while
+    # told to someone else (the officer who wrote it) when this message is given up
+    on_failure: Outbound | None = None
 
     @property
     def key(self) -> ChatKey:

@@ -177,7 +177,10 @@ class SetPrompt:
 
 @dataclass(frozen=True, slots=True)
 class ClearPrompt:
+    """The question on ``ticket_id`` (every question of the chat when None) is answered."""
+
     key: ChatKey
+    ticket_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +286,8 @@ class CommitResult:
     outcome: CommitOutcome
     outbox_ids: tuple[int, ...] = ()
     ticket: TicketRef | None = None
+    # evidence files (sha256) no row refers to any more (an erasure): the store deletes them
+    released_files: frozenset[str] = frozenset()
 
 
 class Store(Protocol):
@@ -320,9 +325,16 @@ class Store(Protocol):
         limit: int,
     ) -> list[TicketDetail]: ...
 
-    async def pending_prompt(self, key: ChatKey) -> Prompt | None: ...
+    async def pending_prompts(self, key: ChatKey) -> list[Prompt]:
+        """The questions the chat's reporter has not answered yet, oldest first (one per
+        ticket)."""
+        ...
 
     async def strike_count(self, reporter_id: int) -> int: ...
+
+    async def strikers(self, reporter_id: int) -> dict[str, int]:
+        """Who gave the reporter's prank strikes (the actor), and how many each."""
+        ...
 
     async def open_tickets_like(self, category: str, since: datetime) -> list[OpenTicket]: ...
 

@@ -27,6 +27,7 @@ class Step(StrEnum):
     PREFILL_CONFIRM = "prefill_confirm"
     LANGUAGE = "language"
     ERASE_CONFIRM = "erase_confirm"
+    WHICH_REPORT = "which_report"  # questions on two reports are open: which one is answered
 
 
 @dataclass(slots=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.identity import ChannelId
 from bot.officers import add_officer
+from bot.ops.logs import _TarosHandler, setup_logging
 from channels.recording import RecordingChannel, file_attachment, inbound
 from conversations.intake.prefill import Understander
 from conversations.messages import Inbound, Location, Outbound
@@ -184,3 +187,22 @@ async def eventually(condition: Callable[[], bool], within: float = 10.0) -> Non
         if loop.time() > deadline:
             raise AssertionError(f"still not true after {within}s")
         await asyncio.sleep(0.002)
+
+
+@contextmanager
+def captured_logs(fmt: str = "json", secrets: Sequence[str] = ()) -> Iterator[io.StringIO]:
+    """Everything logged meanwhile, at DEBUG, as TAROS writes it (redacted)."""
+    root = logging.getLogger()
+    level = root.level
+    floors = {name: logging.getLogger(name).level for name in ("telegram", "aiosqlite")}
+    stream = io.StringIO()
+    setup_logging("DEBUG", fmt, secrets=secrets, stream=stream)
+    try:
+        yield stream
+    finally:
+        for handler in list(root.handlers):
+            if isinstance(handler, _TarosHandler):
+                root.removeHandler(handler)
+        root.setLevel(level)
+        for name, floor in floors.items():
+            logging.getLogger(name).setLevel(floor)

@@ -176,13 +176,19 @@ async def test_a_damaged_backup_is_refused_and_nothing_is_touched(
     assert consistent(target) == 1
 
 
-async def test_restore_keeps_what_it_replaces_and_asks_before_replacing_tickets(
-    settings: Settings, tmp_path: Path
-) -> None:
+async def one_report_saved(settings: Settings, tmp_path: Path) -> Path:
+    """A data dir with one report, and its backup."""
     async with running(settings) as bot:
         await report(bot, "ani")
     saved = tmp_path / "saved"
     backup(settings.data_dir, saved)
+    return saved
+
+
+async def test_restore_keeps_what_it_replaces_and_asks_before_replacing_tickets(
+    settings: Settings, tmp_path: Path
+) -> None:
+    saved = await one_report_saved(settings, tmp_path)
     async with running(settings) as bot:
         await report(bot, "budi")  # the data dir moves on: two tickets now
 
@@ -224,3 +230,50 @@ def test_a_backup_needs_a_database_and_a_new_folder(settings: Settings, tmp_path
     sqlite3.connect(settings.data_dir / "taros.db").close()
     with pytest.raises(BackupError, match="not empty"):
         backup(settings.data_dir, taken)
+
+
+async def test_restore_races_a_piped_chat_and_no_number_is_given_twice(
+    settings: Settings, tmp_path: Path
+) -> None:
+    saved = await one_report_saved(settings, tmp_path)
+    one = "halo\n1\nCibatu\n" + STORY + "\ntidak ada\n1\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAROS_")}
+    env |= {
+        "TAROS_DATA_DIR": str(settings.data_dir),
+        "TAROS_TICKETS_PER_DAY": "100",
+        "TAROS_MESSAGES_PER_MINUTE": "1000",
+    }
+    chat = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "chat",
+        "--as",
+        "console:budi",
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert chat.stdin is not None
+    chat.stdin.write((one * 30).encode())  # 30 reports, piped while restores are tried
+    await chat.stdin.drain()
+    assert chat.stdout is not None
+    first = await asyncio.wait_for(chat.stdout.readline(), 60)  # it holds the data dir now
+    refusals: list[str] = []
+    for _attempt in range(3):
+        code, _out, err = await taros("restore", str(saved), "--force", data_dir=settings.data_dir)
+        assert code == 1, err  # never while the chat writes
+        assert f"pid {chat.pid} (taros chat)" in err  # who holds the data dir
+        refusals.append(err)
+    chat.stdin.close()
+    out, err = await asyncio.wait_for(chat.communicate(), 120)
+    assert chat.returncode == 0, err.decode()
+    numbers = re.findall(r"terima dengan nomor (GRT-\d{4}-\d{5})", (first + out).decode())
+    assert len(numbers) == 30
+    assert len(set(numbers)) == 30  # no number given twice
+    assert "GRT-2026-00001" not in numbers  # the first was ani's, before the chat
+    assert all("in use by" in e for e in refusals)
+    # once the chat is done, the restore goes through
+    code, _out, err = await taros("restore", str(saved), "--force", data_dir=settings.data_dir)
+    assert code == 0, err

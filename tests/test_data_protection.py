@@ -25,10 +25,13 @@ async def test_hapusdata_explains_asks_and_forgets(bot: Harness) -> None:
     said = texts(question)
     assert "Hapus data Anda?" in said
     assert "bukti dari laporan yang sudah selesai" in said
+    # what stays of the open report is said before confirming
+    assert f"Laporan Anda yang masih diproses ({still_open}) tetap disimpan polisi" in said
     assert [o.label for o in question[-1].options] == [
         "Ya, hapus data saya",
         "Tidak, jangan dihapus",
     ]
+    files_before = len(list(bot.app.settings.media_dir.glob("??/*")))
     assert "Data Anda sudah dihapus" in texts(await bot.send("1", chat="ani"))
 
     assert await bot.query("SELECT * FROM identities WHERE external_id = 'ani'") == []
@@ -36,22 +39,26 @@ async def test_hapusdata_explains_asks_and_forgets(bot: Harness) -> None:
         "SELECT t.number FROM evidence e JOIN tickets t ON t.id = e.ticket_id ORDER BY t.id"
     )
     assert evidence == [(still_open,)]  # the open report keeps its evidence
+    # the closed report's evidence file is gone at once, not at the next retention pass
+    assert len(list(bot.app.settings.media_dir.glob("??/*"))) == files_before - 1
     chats = dict(await bot.query("SELECT number, chat_id FROM tickets"))
-    assert chats == {closed: "", still_open: "ani"}
+    assert chats == {closed: "", still_open: ""}  # nobody reaches them through a report
     assert await bot.query("SELECT COUNT(*) FROM conversations WHERE chat_id = 'ani'") == [(0,)]
+    assert await bot.query("SELECT COUNT(*) FROM outbox WHERE chat_id = 'ani'") == [(0,)]
     assert await bot.query("SELECT action FROM audit_log WHERE action = 'reporter.erase'") == [
         ("reporter.erase",)
     ]
-    # the open report is still worked, and the reporter still told, until it closes
+    # the open report is still worked; the reporter is no longer written to
+    told = len(bot.channel.to("ani"))
     await bot.send(f"/status {still_open} proses", chat="reskrim")
-    assert f"Perkembangan laporan {still_open}" in texts(bot.channel.to("ani")[-1:])
+    relay = texts(await bot.send(f"/balas {still_open} Mohon datang", chat="reskrim"))
+    assert "tidak dapat dihubungi lagi" in relay
+    assert len(bot.channel.to("ani")) == told
     await bot.send(f"/status {still_open} selesai", chat="reskrim")
-    await bot.app.retention.purge()
+    done = await bot.app.retention.purge()
+    assert done["erased_reports_evidence"] == 1 and done["files_deleted"] == 1
     assert await bot.query("SELECT COUNT(*) FROM evidence") == [(0,)]
-    assert dict(await bot.query("SELECT number, chat_id FROM tickets")) == {
-        closed: "",
-        still_open: "",
-    }
+    assert list(bot.app.settings.media_dir.glob("??/*")) == []
     # what is left of the reports is pseudonymous
     assert await bot.query("SELECT COUNT(*) FROM tickets") == [(2,)]
 

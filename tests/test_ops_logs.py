@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support import running, texts
+from support import captured_logs, running, texts
 
 from bot.config import Settings
 from bot.identity import ChannelId
 from bot.officers import add_officer
-from bot.ops.logs import _TarosHandler, redact, setup_logging
+from bot.ops.logs import redact, setup_logging
 from bot.ops.metrics import Metrics, observe
 from channels.base import Transient
 from channels.recording import RecordingChannel, inbound
@@ -31,20 +31,8 @@ WORDS = ["Tadi pagi", "uang palsu seratus", "Bu Imas", "Cibatu, dekat pasar", "P
 
 @pytest.fixture
 def captured() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    level = root.level
-    floors = {name: logging.getLogger(name).level for name in ("telegram", "aiosqlite")}
-    stream = io.StringIO()
-    setup_logging("DEBUG", "json", secrets=[TOKEN], stream=stream)
-    try:
+    with captured_logs(secrets=[TOKEN]) as stream:
         yield stream
-    finally:
-        for handler in list(root.handlers):
-            if isinstance(handler, _TarosHandler):
-                root.removeHandler(handler)
-        root.setLevel(level)
-        for name, floor in floors.items():
-            logging.getLogger(name).setLevel(floor)
 
 
 def lines(stream: io.StringIO) -> list[dict[str, Any]]:

@@ -84,10 +84,11 @@ async def test_no_officer_message_identifies_the_reporter(settings: Settings) ->
         assert any("Pelapor #" in o.text for o in to_officers)
         assert any("0811****4040" in o.text for o in to_officers)  # masked, as promised
         leaks = {o.text: identifying(o.text) for o in to_officers if identifying(o.text)}
-        # What the citizen chose to write in the story itself is theirs to tell; everything
-        # the bot adds (headers, reporter lines, relays' framing) must not identify them.
-        relayed = "Pelakunya laki-laki, saya Siti, nomor saya 081113404040"
-        assert all(relayed in text or "Siti Aminah 0811" in text for text in leaks), leaks
+        # The name the citizen chose to write in the story is theirs to tell; a number typed
+        # anywhere is masked, and everything the bot adds (headers, reporter lines, relays'
+        # framing) identifies nobody.
+        assert all(set(found) <= {"siti", "aminah", "siti aminah"} for found in leaks.values())
+        assert leaks
         reporter_lines = [
             line
             for o in to_officers

@@ -557,13 +557,12 @@ async def test_open_tickets_alike_are_found_for_duplicates(backend: Backend) -> 
 async def test_pending_prompts(backend: Backend) -> None:
     store = backend.store
     ticket = await report(backend, "ani")
-    assert await store.pending_prompt(chat("ani")) is None
+    assert await store.pending_prompts(chat("ani")) == []
 
     officer = await backend.register_officer("6281200000001", Role.OFFICER, "SATRESKRIM")
     ask = SetPrompt(chat("ani"), PromptKind.RELAY, ticket.id, officer_id=officer.id)
     await store.apply(Changes(chat("officer"), ops=[ask]), NOW)
-    prompt = await store.pending_prompt(chat("ani"))
-    assert prompt is not None
+    [prompt] = await store.pending_prompts(chat("ani"))
     assert (prompt.kind, prompt.ticket_id, prompt.ticket_number, prompt.officer_id) == (
         PromptKind.RELAY,
         ticket.id,
@@ -571,15 +570,25 @@ async def test_pending_prompts(backend: Backend) -> None:
         officer.id,
     )
     assert prompt.created_at == NOW
-    assert await store.pending_prompt(chat("budi")) is None
+    assert await store.pending_prompts(chat("budi")) == []
 
     closing = SetPrompt(chat("ani"), PromptKind.CLOSING, ticket.id)
     await store.apply(Changes(chat("officer"), ops=[closing]), NOW + timedelta(minutes=1))
-    prompt = await store.pending_prompt(chat("ani"))
-    assert prompt is not None and (prompt.kind, prompt.officer_id) == (PromptKind.CLOSING, None)
+    [prompt] = await store.pending_prompts(chat("ani"))  # one question per ticket
+    assert (prompt.kind, prompt.officer_id) == (PromptKind.CLOSING, None)
 
+    other = await report(backend, "ani")
+    ask = SetPrompt(chat("ani"), PromptKind.RELAY, other.id, officer_id=officer.id)
+    await store.apply(Changes(chat("officer"), ops=[ask]), NOW + timedelta(minutes=2))
+    both = await store.pending_prompts(chat("ani"))
+    assert [(p.ticket_id, p.kind) for p in both] == [
+        (ticket.id, PromptKind.CLOSING),
+        (other.id, PromptKind.RELAY),
+    ]
+    await store.apply(Changes(chat("ani"), ops=[ClearPrompt(chat("ani"), ticket.id)]), NOW)
+    assert [p.ticket_id for p in await store.pending_prompts(chat("ani"))] == [other.id]
     await store.apply(Changes(chat("ani"), ops=[ClearPrompt(chat("ani"))]), NOW)
-    assert await store.pending_prompt(chat("ani")) is None
+    assert await store.pending_prompts(chat("ani")) == []
 
 
 # --- timers ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from bot.ops.checks import check_configuration
 from bot.ops.logs import setup_logging
 from bot.ops.process import configure_process
 from bot.ops.serve import platform_channels, serve
+from bot.storage.writer_lock import DataDirBusy
 from channels.console import ConsoleChannel
 
 
@@ -86,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_whatsapp.run(args, settings)
     except KeyboardInterrupt:
         return 130
-    except ValueError as exc:
+    except (ValueError, DataDirBusy) as exc:
         print(f"taros: {exc}", file=sys.stderr)
         return 2
     return 2

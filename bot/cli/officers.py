@@ -67,8 +67,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "reporter":
             admin = parse_channel_id(args.as_admin)
             found = await reveal_reporter(app.db, args.number, admin, now=now)
-            for channel, external_id, name in found:
+            for channel, external_id, name in found.identities:
                 print(f"{channel}:{external_id}" + (f"\t{name}" if name else ""))
+            for typed in found.typed:
+                print(f"typed in the report: {typed}")
             return 0
         if args.verb == "add":
             who = parse_channel_id(args.identity)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -40,7 +41,18 @@ class Outbox(Protocol):
 
     async def mark_retry(self, outbox_id: int, next_attempt_at: datetime, error: str) -> None: ...
 
+    async def still_pending(self, outbox_id: int) -> bool: ...
+
     async def mark_failed(self, outbox_id: int, now: datetime, error: str) -> None: ...
+
+
+def _error(row: OutboxRow, text: str) -> str:
+    """A platform's error as it is logged and kept: without the chat it was about (a
+    Telegram id is a bare number no redaction pattern can tell from any other)."""
+    chat = row.outbound.chat_id
+    if len(chat) < 3 or not any(ch.isdigit() for ch in chat):  # a console name is a word
+        return text
+    return re.sub(rf"(?<![\w@]){re.escape(chat)}(?![\w@])", "<chat>", text)
 
 
 def backoff(attempts: int) -> float:
@@ -158,6 +170,8 @@ class Dispatcher(Background):
                 delay = (wait_until - self.clock.now()).total_seconds()
                 if delay > 0:
                     await asyncio.sleep(delay)
+                if not await self.outbox.still_pending(row.id):
+                    return True  # given up meanwhile (its officer removed, its chat erased)
             try:
                 await channel.send(row.outbound)
             except RetryAfter as exc:
@@ -165,42 +179,50 @@ class Dispatcher(Background):
                 wait_until = self._later(exc.seconds)
                 self.retried += 1
                 self._observe(row, "retried")
-                await self.outbox.mark_retry(row.id, wait_until, str(exc))
+                await self.outbox.mark_retry(row.id, wait_until, _error(row, str(exc)))
                 continue
             except Permanent as exc:
                 self.failed += 1
                 self._observe(row, "failed")
-                log.warning("outbox %s to %s given up: %s", row.id, row.outbound.key, exc)
-                await self.outbox.mark_failed(row.id, self.clock.now(), str(exc))
-                await self._given_up(row, str(exc))
+                error = _error(row, str(exc))
+                log.warning("outbox %s to %s given up: %s", row.id, row.outbound.key, error)
+                await self._give_up(row, error)
                 return True
             except Exception as exc:
                 attempts += 1
                 if attempts >= self.max_attempts:
                     self.failed += 1
                     self._observe(row, "failed")
+                    error = _error(row, repr(exc))
                     log.error(
-                        "outbox %s to %s failed %d times, giving up: %r",
+                        "outbox %s to %s failed %d times, giving up: %s",
                         row.id,
                         row.outbound.key,
                         attempts,
-                        exc,
+                        error,
                     )
-                    await self.outbox.mark_failed(row.id, self.clock.now(), repr(exc))
-                    await self._given_up(row, repr(exc))
+                    await self._give_up(row, error)
                     return True
                 self.retried += 1
                 self._observe(row, "retried")
                 wait_until = self._later(backoff(attempts))
-                log.info("outbox %s to %s: %r; retry %d", row.id, row.outbound.key, exc, attempts)
-                await self.outbox.mark_retry(row.id, wait_until, repr(exc))
+                error = _error(row, repr(exc))
+                log.info("outbox %s to %s: %s; retry %d", row.id, row.outbound.key, error, attempts)
+                await self.outbox.mark_retry(row.id, wait_until, error)
                 continue
             self.sent += 1
             self._observe(row, "sent")
             await self.outbox.mark_sent(row.id, self.clock.now())
             return True
 
-    async def _given_up(self, row: OutboxRow, error: str) -> None:
+    async def _give_up(self, row: OutboxRow, error: str) -> None:
+        """Mark the row failed. The notice it names (to the officer who wrote it) is queued
+        with the mark and delivered now; otherwise the staff of its report are told (a message
+        to a citizen that could not go, ``on_given_up``)."""
+        await self.outbox.mark_failed(row.id, self.clock.now(), error)
+        if row.outbound.on_failure is not None:
+            await self._load()
+            return
         if self.on_given_up is not None:
             try:
                 await self.on_given_up(row, error)

@@ -1,8 +1,8 @@
 """Data protection (UU 27/2022): the retention policy, applied periodically.
 
 - ``/hapusdata`` (the reporter's right to be forgotten, :mod:`bot.storage.erasure`) is done at
-  once as far as the open reports allow; their evidence and chat link are purged here once
-  they are closed.
+  once; the evidence of their open reports is purged here once they are closed (the files at
+  once, in the same pass).
 - Evidence of a report is purged ``evidence_days`` after it was closed (default 365).
 - The identities of reporters inactive for ``identity_days`` (default 730) are deleted: their
   reports stay, under the pseudonym only.
@@ -10,6 +10,9 @@
   enough to recognise any platform redelivery.
 - Files in the media store that no evidence and no open draft refers to any more are deleted
   (only once a day old: a file is saved just before the message that carries it commits).
+- The copies of the database a restore kept (``taros.db.pre-restore-<time>``) hold everything
+  the database held then, erased reporters included: they are deleted after 30 days, like
+  delivered replies.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ import logging
 import os
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import aiosqlite
 
 from bot.clock import Clock, to_db
+from bot.evidence.shredder import Shredder
 from bot.jobs.background import Background
+from bot.ops.backup import PRE_RESTORE
 from bot.storage.database import Database
 from bot.storage.erasure import forget_closed_of_erased
 from bot.storage.tickets import CLOSED_SQL
@@ -43,7 +47,7 @@ class Retention(Background):
     def __init__(
         self,
         db: Database,
-        media_dir: Path,
+        shredder: Shredder,
         clock: Clock,
         *,
         evidence_days: int,
@@ -52,7 +56,8 @@ class Retention(Background):
     ) -> None:
         super().__init__()
         self.db = db
-        self.media_dir = media_dir
+        self.shredder = shredder
+        self.media_dir = shredder.media_dir
         self.clock = clock
         self.evidence_for = timedelta(days=evidence_days)
         self.identity_for = timedelta(days=identity_days)
@@ -64,7 +69,7 @@ class Retention(Background):
         evidence_cutoff = to_db(now - self.evidence_for)
         identity_cutoff = to_db(now - self.identity_for)
 
-        async def job(conn: aiosqlite.Connection) -> dict[str, int]:
+        async def job(conn: aiosqlite.Connection) -> tuple[dict[str, int], set[str]]:
             done: dict[str, int] = {}
             cursor = await conn.execute(
                 "DELETE FROM evidence WHERE ticket_id IN (SELECT id FROM tickets"
@@ -72,7 +77,8 @@ class Retention(Background):
                 (evidence_cutoff,),
             )
             done["evidence_expired"] = cursor.rowcount
-            done["erased_reports_closed"] = await forget_closed_of_erased(conn)
+            released = await forget_closed_of_erased(conn)
+            done["erased_reports_evidence"] = len(released)
             cursor = await conn.execute(
                 "DELETE FROM identities WHERE reporter_id IN (SELECT r.id FROM reporters r"
                 " WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.reporter_id = r.id AND"
@@ -91,10 +97,14 @@ class Retention(Background):
                 (transient_cutoff, transient_cutoff),
             )
             done["outbox_expired"] = cursor.rowcount
-            return done
+            return done, released
 
-        done = await self.db.write(job)
-        done["files_deleted"] = await self._collect_files(now)
+        done, released = await self.db.write(job)
+        done["files_deleted"] = await self.shredder.delete(released)
+        done["files_deleted"] += await self._collect_files(now)
+        done["pre_restore_copies_deleted"] = await asyncio.to_thread(
+            self._delete_pre_restore_copies, (now - TRANSIENT_FOR).timestamp()
+        )
         if any(done.values()):
             log.info("retention: %s", ", ".join(f"{k}={v}" for k, v in sorted(done.items())))
         return done
@@ -115,6 +125,15 @@ class Retention(Background):
         keep = await self.db.read(referenced)
         horizon = (now - FILE_GRACE).timestamp()
         return await asyncio.to_thread(self._delete_unreferenced, keep, min(horizon, time.time()))
+
+    def _delete_pre_restore_copies(self, older_than: float) -> int:
+        deleted = 0
+        for path in self.media_dir.parent.glob(f"{PRE_RESTORE}*"):
+            if path.is_file() and path.stat().st_mtime < min(older_than, time.time()):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                    deleted += 1
+        return deleted
 
     def _delete_unreferenced(self, keep: set[str], older_than: float) -> int:
         deleted = 0

@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from bot.files import write_private
 from bot.ops.serving import try_lock
 from bot.storage.database import bundled_migrations, prepare_private_file
+from bot.storage.writer_lock import DataDirBusy, hold_alone
 
 __all__ = ["BackupError", "Summary", "backup", "restore", "verify"]
 
@@ -39,6 +40,7 @@ VERSION = 1
 MANIFEST = "MANIFEST.json"
 DATABASE = "taros.db"
 MEDIA = "media"
+PRE_RESTORE = f"{DATABASE}.pre-restore-"  # + the time; deleted by retention after 30 days
 _CHUNK = 1 << 20
 
 
@@ -144,10 +146,26 @@ def verify(source: Path) -> dict[str, object]:
 
 def restore(data_dir: Path, source: Path, *, force: bool = False) -> Summary:
     """Put the verified backup ``source`` in place in ``data_dir``. Refuses while ``taros
-    run`` serves this data dir, and over a database with tickets unless ``force``."""
+    run`` serves this data dir or any process has it open (and says which), and over a
+    database with tickets unless ``force``."""
     manifest = verify(source)
     if serving(data_dir):
         raise BackupError(f"taros run is serving {data_dir}: stop it first (systemctl stop taros)")
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        alone = hold_alone(data_dir)  # no process writes while the database is replaced
+    except DataDirBusy as exc:
+        raise BackupError(str(exc)) from None
+    try:
+        return _restore(data_dir, source, manifest, force=force)
+    finally:
+        if alone is not None:
+            alone.release()
+
+
+def _restore(
+    data_dir: Path, source: Path, manifest: dict[str, object], *, force: bool
+) -> Summary:
     target = data_dir / DATABASE
     saved_as: Path | None = None
     if target.is_file() and target.stat().st_size > 0:
@@ -158,7 +176,7 @@ def restore(data_dir: Path, source: Path, *, force: bool = False) -> Summary:
                 " with --force to do it (the current database is kept as a copy)"
             )
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        saved_as = target.with_name(f"{DATABASE}.pre-restore-{stamp}")
+        saved_as = target.with_name(f"{PRE_RESTORE}{stamp}")
         _online_copy(target, saved_as)
     prepare_private_file(target)
     _online_copy(source / DATABASE, target, source_immutable=True)

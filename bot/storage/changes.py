@@ -13,12 +13,13 @@ import aiosqlite
 from bot.clock import to_db
 from bot.storage import timers
 from bot.storage.conversation_rows import save_conversation
+from bot.storage.erasure import forget_when_sent
 from bot.storage.inbound import record_inbound
 from bot.storage.outbox import enqueue_in
 from bot.storage.reporters import reporter_for_sender, set_locale
 from bot.storage.ticket_ops import apply_op
 from bot.storage.tickets import Numbering, create_ticket
-from conversations.ports import Changes, CommitOutcome, CommitResult, TicketRef
+from conversations.ports import Changes, CommitOutcome, CommitResult, EraseReporter, TicketRef
 
 
 async def _sender_reporter(conn: aiosqlite.Connection, changes: Changes, stamp: str) -> int:
@@ -67,11 +68,14 @@ async def apply_changes(
         ticket = await create_ticket(conn, numbering, key, new, reporter_id)
         if changes.replies_after_ticket is not None:
             replies.extend(changes.replies_after_ticket(ticket))
+    released: set[str] = set()
     for op in changes.ops:
-        await apply_op(conn, op, stamp)
+        released |= await apply_op(conn, op, stamp)
     outbox_ids = [await enqueue_in(conn, reply, stamp) for reply in replies]
+    if any(isinstance(op, EraseReporter) for op in changes.ops):
+        await forget_when_sent(conn, key)  # the confirmation too, once delivered
     for kind in changes.cancel_timers:
         await timers.cancel(conn, key, kind)
     for timer in changes.set_timers:
         await timers.arm(conn, timer)
-    return CommitResult(CommitOutcome.APPLIED, tuple(outbox_ids), ticket)
+    return CommitResult(CommitOutcome.APPLIED, tuple(outbox_ids), ticket, frozenset(released))

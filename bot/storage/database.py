@@ -31,6 +31,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.storage.writer_lock import WriterLock, hold_as_writer
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -41,6 +43,9 @@ PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
+    # what is deleted or overwritten (an erased reporter's story, a purged outbox row) is
+    # zeroed in the file, not left in free space for a backup or a disk image to carry
+    "PRAGMA secure_delete=ON",
 )
 MAX_BATCH = 256
 
@@ -285,6 +290,7 @@ class Database:
         self._checkpointer: asyncio.Task[None] | None = None
         # the thread-hopping primitive of aiosqlite (its own API for cursors and statements)
         self._can_inline = callable(getattr(connection, "_execute", None))
+        self._lock: WriterLock | None = None  # the data dir, held as one of its writers
 
     @classmethod
     async def open(
@@ -294,9 +300,18 @@ class Database:
         *,
         checkpoint_every: float = CHECKPOINT_EVERY,
     ) -> Database:
+        """Open (creating and migrating) the database at ``path``, holding its folder as one
+        of its writers (:mod:`bot.storage.writer_lock`) until :meth:`close`."""
+        lock = None
         if str(path) != ":memory:":
             prepare_private_file(path)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+            lock = await asyncio.to_thread(hold_as_writer, path.parent)
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         try:
             conn.row_factory = aiosqlite.Row
             for pragma in PRAGMAS:
@@ -306,8 +321,11 @@ class Database:
                 await conn.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT}")
         except BaseException:
             await conn.close()
+            if lock is not None:
+                lock.release()
             raise
         db = cls(conn, path)
+        db._lock = lock
         db._task = asyncio.create_task(db._serve(), name="taros-db-writer")
         if str(path) != ":memory:":
             db._checkpointer = asyncio.create_task(
@@ -352,6 +370,9 @@ class Database:
             await self._task
             self._task = None
         await self._conn.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     async def trace(self, callback: Callable[[str], None] | None) -> None:
         """Call ``callback`` (in the database thread) with every statement SQLite runs on this

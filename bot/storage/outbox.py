@@ -58,6 +58,9 @@ def outbound_to_json(outbound: Outbound) -> str:
             "params": list(outbound.template.params),
             "ticket": outbound.template.ticket,
         }
+    if outbound.on_failure is not None:
+        notice = outbound.on_failure
+        payload["on_failure"] = [notice.channel, notice.chat_id, notice.text, notice.locale]
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -85,6 +88,7 @@ def outbound_from_json(
         outbox_id=outbox_id,
         album=tuple(_media(m) for m in raw.get("album", ())),
         template=_template(template) if template else None,
+        on_failure=_failure_notice(raw.get("on_failure")),
     )
 
 
@@ -98,6 +102,13 @@ def _template(raw: dict[str, Any]) -> Template | None:
     return Template(purpose, tuple(str(p) for p in raw.get("params", ())), ticket and str(ticket))
 
 
+def _failure_notice(raw: object) -> Outbound | None:
+    if not isinstance(raw, list) or len(raw) != 4:
+        return None
+    channel, chat_id, text, locale = (str(part) for part in raw)
+    return Outbound(channel, chat_id, text, locale=locale)
+
+
 async def enqueue_in(conn: aiosqlite.Connection, outbound: Outbound, stamp: str) -> int:
     """Put ``outbound`` in the outbox inside the caller's transaction; returns its row id."""
     cursor = await conn.execute(
@@ -107,6 +118,23 @@ async def enqueue_in(conn: aiosqlite.Connection, outbound: Outbound, stamp: str)
     if cursor.lastrowid is None:
         raise RuntimeError("the outbox row got no id")
     return cursor.lastrowid
+
+
+async def _tell_failure(conn: aiosqlite.Connection, outbox_id: int, stamp: str) -> None:
+    """A row given up that names who to tell (an officer's relayed message) queues the
+    notice to them."""
+    async with conn.execute("SELECT payload FROM outbox WHERE id = ?", (outbox_id,)) as cursor:
+        row = await cursor.fetchone()
+    notice = None if row is None else _failure_notice(json.loads(row[0]).get("on_failure"))
+    if notice is not None:
+        await enqueue_in(conn, notice, stamp)
+
+
+async def _forget_delivered(conn: aiosqlite.Connection, ids: list[int]) -> None:
+    """Rows to a chat whose reporter asked to be forgotten go once delivered (or given up)."""
+    await conn.executemany(
+        "DELETE FROM outbox WHERE id = ? AND forget_when_sent = 1", [(i,) for i in ids]
+    )
 
 
 def _scope_filter(scopes: tuple[OutboxScope, ...]) -> tuple[str, list[object]]:
@@ -189,8 +217,22 @@ class SqliteOutbox:
             await conn.executemany(
                 "UPDATE outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?", marks
             )
+            await _forget_delivered(conn, [outbox_id for _at, outbox_id in marks])
 
         await self.db.write(job, inline=True)
+
+    async def still_pending(self, outbox_id: int) -> bool:
+        """Whether the row is still to be delivered (not given up meanwhile: an officer
+        removed, a chat erased)."""
+
+        async def job(conn: aiosqlite.Connection) -> bool:
+            async with conn.execute(
+                "SELECT 1 FROM outbox WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL",
+                (outbox_id,),
+            ) as cursor:
+                return await cursor.fetchone() is not None
+
+        return await self.db.read(job, inline=True)
 
     async def mark_retry(self, outbox_id: int, next_attempt_at: datetime, error: str) -> None:
         """Count a failed attempt; the row is tried again from ``next_attempt_at``."""
@@ -212,10 +254,14 @@ class SqliteOutbox:
             f"UPDATE outbox SET attempts = attempts + 1, {column} = ?, last_error = ? WHERE id = ?"
         )
         params = (to_db(at), error[:ERROR_CHARS], outbox_id)
+        sql_stamp = to_db(at)
 
         async def job(conn: aiosqlite.Connection) -> None:
             async with conn.execute(sql, params):
                 pass
+            if column == "failed_at":
+                await _tell_failure(conn, outbox_id, sql_stamp)
+                await _forget_delivered(conn, [outbox_id])
 
         await self.db.write(job, inline=True)
 

@@ -140,17 +140,15 @@ async def ticket_list(
         return [_detail(row) for row in await cursor.fetchall()]
 
 
-async def pending_prompt(conn: aiosqlite.Connection, key: ChatKey) -> Prompt | None:
+async def pending_prompts(conn: aiosqlite.Connection, key: ChatKey) -> list[Prompt]:
     async with conn.execute(
         "SELECT p.kind, p.ticket_id, t.number, p.officer_id, p.created_at"
         " FROM reporter_prompts p JOIN tickets t ON t.id = p.ticket_id"
-        " WHERE p.channel = ? AND p.chat_id = ?",
+        " WHERE p.channel = ? AND p.chat_id = ? ORDER BY p.created_at, p.ticket_id",
         (key.channel, key.chat_id),
     ) as cursor:
-        row = await cursor.fetchone()
-    if row is None:
-        return None
-    return Prompt(PromptKind(row[0]), row[1], row[2], row[3], from_db(row[4]))
+        rows = await cursor.fetchall()
+    return [Prompt(PromptKind(r[0]), r[1], r[2], r[3], from_db(r[4])) for r in rows]
 
 
 async def strike_count(conn: aiosqlite.Connection, reporter_id: int) -> int:
@@ -159,6 +157,13 @@ async def strike_count(conn: aiosqlite.Connection, reporter_id: int) -> int:
     ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+async def strikers(conn: aiosqlite.Connection, reporter_id: int) -> dict[str, int]:
+    async with conn.execute(
+        "SELECT actor, COUNT(*) FROM strikes WHERE reporter_id = ? GROUP BY actor", (reporter_id,)
+    ) as cursor:
+        return {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
 
 
 async def tickets_since(

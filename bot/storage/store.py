@@ -10,6 +10,7 @@ The outbox, the timers and the block list have their own objects (:mod:`bot.stor
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -38,8 +39,17 @@ from conversations.state import Conversation
 class SqliteStore:
     """The engine's store (:class:`~conversations.ports.Store`) over one database."""
 
-    def __init__(self, db: Database, *, ticket_prefix: str, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        ticket_prefix: str,
+        tz: ZoneInfo,
+        on_released: Callable[[frozenset[str]], Awaitable[object]] | None = None,
+    ) -> None:
         self.db = db
+        # deletes the evidence files a commit released (an erasure), once it is committed
+        self.on_released = on_released
         self.numbering = Numbering(ticket_prefix, tz)
         # The committed conversation row of the most recently active chats, so that a chat's
         # next message needs no read; written through by apply() after each commit. Another
@@ -80,6 +90,8 @@ class SqliteStore:
             self._conversations.forget(key)  # read it again next time
             raise
         self._conversations.remember(key, row)
+        if result.released_files and self.on_released is not None:
+            await self.on_released(result.released_files)
         return result
 
     async def is_processed(self, channel: str, message_id: str) -> bool:
@@ -118,8 +130,11 @@ class SqliteStore:
     async def strike_count(self, reporter_id: int) -> int:
         return await self.db.read(lambda conn: queries.strike_count(conn, reporter_id), inline=True)
 
-    async def pending_prompt(self, key: ChatKey) -> Prompt | None:
-        return await self.db.read(lambda conn: queries.pending_prompt(conn, key), inline=True)
+    async def strikers(self, reporter_id: int) -> dict[str, int]:
+        return await self.db.read(lambda conn: queries.strikers(conn, reporter_id), inline=True)
+
+    async def pending_prompts(self, key: ChatKey) -> list[Prompt]:
+        return await self.db.read(lambda conn: queries.pending_prompts(conn, key), inline=True)
 
     # --- officers and tickets as officers see them ---------------------------------------
 

@@ -31,9 +31,10 @@ class StaleTicket(RuntimeError):
     """The ticket changed since it was read; nothing was applied."""
 
 
-async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None:
+async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> set[str]:
     """Apply ``op`` in the caller's transaction; raises StaleTicket when the ticket is no
-    longer as the op saw it."""
+    longer as the op saw it. Returns the sha256 of the evidence files it released (an
+    erasure), to be deleted once committed."""
     if isinstance(op, StatusChange):
         await _status_change(conn, op, stamp)
     elif isinstance(op, Assign):
@@ -69,15 +70,16 @@ async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None
     elif isinstance(op, SetPrompt):
         await conn.execute(
             "INSERT INTO reporter_prompts(channel, chat_id, kind, ticket_id, officer_id,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, chat_id) DO UPDATE"
-            " SET kind = excluded.kind, ticket_id = excluded.ticket_id,"
-            " officer_id = excluded.officer_id, created_at = excluded.created_at",
+            " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(channel, chat_id, ticket_id)"
+            " DO UPDATE SET kind = excluded.kind, officer_id = excluded.officer_id,"
+            " created_at = excluded.created_at",
             (op.key.channel, op.key.chat_id, op.kind, op.ticket_id, op.officer_id, stamp),
         )
     elif isinstance(op, ClearPrompt):
         await conn.execute(
-            "DELETE FROM reporter_prompts WHERE channel = ? AND chat_id = ?",
-            (op.key.channel, op.key.chat_id),
+            "DELETE FROM reporter_prompts WHERE channel = ? AND chat_id = ?"
+            " AND (? IS NULL OR ticket_id = ?)",
+            (op.key.channel, op.key.chat_id, op.ticket_id, op.ticket_id),
         )
     elif isinstance(op, Strike):
         await conn.execute(
@@ -88,7 +90,7 @@ async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None
     elif isinstance(op, BlockReporter):
         await block_reporter(conn, op, stamp)
     elif isinstance(op, EraseReporter):
-        await erase_reporter(conn, op.key, op.sender_id, stamp)
+        return await erase_reporter(conn, op.key, op.sender_id, stamp)
     elif isinstance(op, Resolved):
         await conn.execute(
             "UPDATE tickets SET resolved_ok = ? WHERE id = ?", (int(op.ok), op.ticket_id)
@@ -103,6 +105,7 @@ async def apply_op(conn: aiosqlite.Connection, op: TicketOp, stamp: str) -> None
             None,
             None,
         )
+    return set()
 
 
 async def _status_change(conn: aiosqlite.Connection, op: StatusChange, stamp: str) -> None:

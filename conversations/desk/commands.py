@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from conversations import blocked
 from conversations.categories import Categories
 from conversations.desk import texts as officer_text
 from conversations.desk.routing import FALLBACK_UNIT, normalise_unit, route
 from conversations.domain import PromptKind, TicketStatus
 from conversations.formatting import format_moment
+from conversations.guard import Block
 from conversations.i18n import _, current_locale, ngettext, use_locale
 from conversations.intake import prompts
 from conversations.messages import (
@@ -300,19 +302,28 @@ class OfficerDesk:
 
     async def _strike(self, work: _Work, ticket: TicketDetail) -> None:
         """A prank counts against the reporter; at the limit every identity of theirs is
-        blocked, and they are told why and until when."""
+        blocked, and they are told why and until when. One officer alone never blocks: the
+        strikes must come from two different staff, or the Kapolres or an admin gives one."""
         limits = self.settings
-        strikes = await self.store.strike_count(ticket.reporter_id) + 1
+        strikers = await self.store.strikers(ticket.reporter_id)
+        strikes = sum(strikers.values()) + 1
         work.changes.ops.append(Strike(ticket.reporter_id, ticket.id, work.officer.actor))
-        if strikes < limits.prank_strikes:
+        who = officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked)
+        second_look = work.officer.role.sees_every_unit or bool(
+            set(strikers) - {work.officer.actor}
+        )
+        if strikes < limits.prank_strikes or not second_look:
             work.say(
                 _("Strike %(n)d of %(limit)d recorded for %(who)s.")
-                % {
-                    "n": strikes,
-                    "limit": limits.prank_strikes,
-                    "who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked),
-                }
+                % {"n": strikes, "limit": limits.prank_strikes, "who": who}
             )
+            if strikes >= limits.prank_strikes:
+                work.say(
+                    _(
+                        "Not blocked: a block needs prank strikes from two different officers, "
+                        "or one from the Kapolres or an admin."
+                    )
+                )
             return
         until = work.now + limits.block_for
         work.changes.ops.append(
@@ -320,18 +331,17 @@ class OfficerDesk:
         )
         work.say(
             _("%(who)s is blocked until %(until)s after %(n)d prank reports.")
-            % {
-                "who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked),
-                "until": format_moment(until, limits.tz),
-                "n": strikes,
-            }
+            % {"who": who, "until": format_moment(until, limits.tz), "n": strikes}
         )
         with use_locale(ticket.locale):
-            work.reporter(ticket, prompts.blocked_notice(until, limits.tz), [])
+            reason = blocked.block_reason(Block(until, "prank"))
+            work.reporter(ticket, prompts.blocked_notice(until, limits.tz, reason), [])
 
     def _tell_reporter_status(
         self, work: _Work, ticket: TicketDetail, status: TicketStatus, note: str | None
     ) -> None:
+        if not ticket.reporter_chat:  # the reporter asked to be forgotten
+            return
         with use_locale(ticket.locale):
             lines = [
                 _("Update on your report %(number)s: %(status)s.")
@@ -489,6 +499,15 @@ class OfficerDesk:
         if ticket is None:
             return
         message = message.strip()
+        if not ticket.reporter_chat:
+            work.say(
+                _(
+                    "The reporter of %(number)s asked for their data to be deleted: they can "
+                    "no longer be reached through this report."
+                )
+                % {"number": ticket.number}
+            )
+            return
         if not message:
             work.say(
                 _(
@@ -498,22 +517,36 @@ class OfficerDesk:
                 % {"number": ticket.number}
             )
             return
+        shortened = len(message) > MAX_RELAY
         message = message[:MAX_RELAY]
+        failed = Outbound(
+            work.officer.channel,
+            work.officer.external_id,
+            _(
+                "Your message about %(number)s could not be delivered to the reporter: they "
+                "blocked the bot or their chat no longer exists."
+            )
+            % {"number": ticket.number},
+            locale=current_locale(),
+        )
         with use_locale(ticket.locale):
             text = _(
                 "Message from the officer about your report %(number)s:\n%(message)s\n\n"
                 "Reply here; your answer goes to the officer."
             ) % {"number": ticket.number, "message": message}
             template = Template(Purpose.RELAY, (ticket.number, message), ticket.number)
-            work.reporter(ticket, text, [], template)
+            work.reporter(ticket, text, [], template, on_failure=failed)
         work.changes.ops += [
             TicketNote(ticket.id, work.officer.actor, "relay_out", message, first_response=True),
             SetPrompt(_reporter_key(ticket), PromptKind.RELAY, ticket.id, work.officer.id),
         ]
-        work.say(
+        lines = [
             _("Sent to %(who)s.")
             % {"who": officer_text.reporter(ticket.reporter_pseudonym, ticket.reporter_masked)}
-        )
+        ]
+        if shortened:
+            lines.append(_("(Shortened to its first %(n)d characters.)") % {"n": MAX_RELAY})
+        work.say("\n".join(lines))
 
     async def _list(self, work: _Work, args: str) -> None:
         words = normalise(args).split()
@@ -643,7 +676,10 @@ class _Work:
         text: str,
         options: list[Option],
         template: Template | None = None,
+        on_failure: Outbound | None = None,
     ) -> None:
+        if not ticket.reporter_chat:  # the reporter asked to be forgotten
+            return
         self.changes.replies.append(
             Outbound(
                 ticket.reporter_channel,
@@ -652,6 +688,7 @@ class _Work:
                 tuple(options),
                 locale=current_locale(),
                 template=template,
+                on_failure=on_failure,
             )
         )
 

@@ -13,7 +13,7 @@ from conversations.formatting import format_moment
 from conversations.i18n import _, current_locale, ngettext
 from conversations.intake import prompts
 from conversations.ports import TicketDetail
-from conversations.privacy import reporter_label
+from conversations.privacy import for_staff, reporter_label
 from conversations.understanding.places import Gazetteer
 
 STORY_PREVIEW = 300
@@ -27,7 +27,7 @@ def place_of(ticket: TicketDetail, gazetteer: Gazetteer) -> str:
     text = prompts.place_text(
         gazetteer, ticket.kecamatan_code, ticket.desa_code, ticket.address, ticket.outside_garut
     )
-    return text or _("not given")
+    return for_staff(text) if text else _("not given")
 
 
 def _topic(code: str, categories: Categories) -> str:
@@ -38,7 +38,7 @@ def _topic(code: str, categories: Categories) -> str:
 def new_ticket_notice(
     ticket: TicketDetail, categories: Categories, gazetteer: Gazetteer, tz: ZoneInfo
 ) -> str:
-    story = ticket.chronology
+    story = for_staff(ticket.chronology)
     if len(story) > STORY_PREVIEW:
         story = story[:STORY_PREVIEW].rstrip() + "…"
     head = _("New report %(number)s") % {"number": ticket.number}
@@ -76,7 +76,7 @@ def ticket_details(
         lines.append(_("When: %(when)s") % {"when": format_moment(ticket.incident_time, tz)})
     lines += [
         reporter(ticket.reporter_pseudonym, ticket.reporter_masked),
-        _("What happened: %(story)s") % {"story": ticket.chronology},
+        _("What happened: %(story)s") % {"story": for_staff(ticket.chronology)},
         ngettext("Evidence: %(n)d file", "Evidence: %(n)d files", ticket.evidence_count)
         % {"n": ticket.evidence_count},
         _("Received: %(when)s") % {"when": format_moment(ticket.created_at, tz)},
@@ -87,7 +87,7 @@ def ticket_details(
         what = event.kind
         if event.to_status:
             what = prompts.status_label(event.to_status)
-        note = f" — {event.note}" if event.note else ""
+        note = f" — {for_staff(event.note)}" if event.note else ""
         lines.append(f"• {format_moment(event.at, tz)}: {what}{note}")
     return "\n".join(lines)
 

@@ -186,7 +186,9 @@ class IntakeBase(ABC):
             text, options = prompts.cancel_question()
             turn.ask(step, text, options)
         elif step == Step.ERASE_CONFIRM:
-            text, options = prompts.erase_question()
+            text, options = prompts.erase_question(
+                [str(n) for n in conv.pending.get("erase_open", [])]
+            )
             turn.ask(step, text, options)
         elif step in (Step.LOCATION_CONFIRM, Step.LOCATION_CHOOSE):
             self._ask_place_again(turn)

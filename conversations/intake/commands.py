@@ -52,8 +52,14 @@ class CitizenCommands(IntakeBase):
         elif cmd.name == "hapusdata":
             if conv.step not in (Step.IDLE, Step.ERASE_CONFIRM):
                 conv.resume = conv.step
-            text, options = prompts.erase_question()
+            still_open = await self._open_reports(msg)
+            conv.pending["erase_open"] = still_open
+            text, options = prompts.erase_question(still_open)
             turn.ask(Step.ERASE_CONFIRM, text, options)
+
+    async def _open_reports(self, msg: Inbound) -> list[str]:
+        mine = await self.store.tickets_for_reporter(msg.channel, msg.sender_id, 50)
+        return [t.number for t in mine if t.status.is_open]
 
     async def _status(self, turn: Turn, args: str, msg: Inbound) -> None:
         if not args.strip():
@@ -132,6 +138,8 @@ class CitizenCommands(IntakeBase):
     def _on_erase(self, turn: Turn, msg: Inbound, changes: Changes) -> None:
         conv = turn.conv
         answer = self._chosen(conv, msg) or yes_or_no(msg.text)
+        if answer in (prompts.YES, prompts.NO):
+            conv.pending.pop("erase_open", None)
         if answer == prompts.YES:
             changes.ops.append(EraseReporter(conv.key, msg.sender_id))
             self._drop_draft(conv)

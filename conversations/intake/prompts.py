@@ -165,20 +165,33 @@ def cancel_question() -> tuple[str, list[Option]]:
     ]
 
 
-def erase_question() -> tuple[str, list[Option]]:
-    return _(
-        "Delete your data? This deletes: your number and its link to your reports, the "
-        "evidence of your finished reports, and this conversation. Reports still in progress "
-        "are followed up until they are finished; then their evidence is deleted too. The "
-        "report numbers stay, without anything that identifies you."
-    ), [Option(YES, _("Yes, delete my data")), Option(NO, _("No, keep it"))]
+def erase_question(open_reports: list[str]) -> tuple[str, list[Option]]:
+    lines = [
+        _(
+            "Delete your data? This deletes at once: your number and every link to your "
+            "reports, the names, numbers and e-mail addresses you wrote in them, the evidence "
+            "of your finished reports, and this conversation."
+        )
+    ]
+    if open_reports:
+        lines.append(
+            _(
+                "Your reports still in progress (%(numbers)s) stay with the police for the "
+                "investigation: their topic, place, what happened (without your name and "
+                "numbers) and the evidence you sent, until they are finished; then their "
+                "evidence is deleted too. You will no longer receive news about them."
+            )
+            % {"numbers": ", ".join(open_reports)}
+        )
+    lines.append(_("The report numbers stay, without anything that identifies you."))
+    return "\n\n".join(lines), [
+        Option(YES, _("Yes, delete my data")),
+        Option(NO, _("No, keep it")),
+    ]
 
 
 def erased() -> str:
-    return _(
-        "Your data has been deleted. Reports still in progress will be finished and then "
-        "their evidence deleted. Type /mulai whenever you want to report again."
-    )
+    return _("Your data has been deleted. Type /mulai whenever you want to report again.")
 
 
 def summary_options() -> list[Option]:
@@ -290,11 +303,12 @@ def invalid_example(step_name: str) -> str:
     return examples.get(step_name, _("Choose one of the numbers shown."))
 
 
-def blocked_notice(until: datetime, tz: ZoneInfo) -> str:
+def blocked_notice(until: datetime, tz: ZoneInfo, reason: str) -> str:
     return _(
-        "Your number is blocked from this service until %(until)s, because several of your "
-        "reports were found to be pranks. In an emergency, call 110."
-    ) % {"until": format_moment(until, tz)}
+        "Your number is blocked from sending reports until %(until)s. Reason: %(reason)s. "
+        "/status, /hapusdata and /bantuan still work. In an emergency, call 110: a message "
+        "about danger now still reaches the Kapolres."
+    ) % {"until": format_moment(until, tz), "reason": reason}
 
 
 def rate_limited() -> str:
