@@ -113,6 +113,7 @@ async def test_an_officer_hears_when_a_message_was_not_delivered(settings: Setti
         sent = texts(await bot.send(f"/balas {number} Mohon kirim fotonya", chat="reskrim"))
         assert "Terkirim ke Pelapor #" in sent
         told = texts(bot.channel.to("reskrim")[-1:])
-        assert f"Pesan Anda tentang {number} tidak dapat disampaikan" in told
+        assert f"Laporan {number}: pesan untuk pelapor tidak terkirim" in told
+        assert "bot was blocked by the user" in told  # the reason, as the platform gave it
         long = texts(await bot.send(f"/balas {number} {'x' * 2500}", chat="reskrim"))
         assert "Dipotong menjadi 2000 karakter pertama" in long

@@ -43,7 +43,9 @@ class Outbox(Protocol):
 
     async def still_pending(self, outbox_id: int) -> bool: ...
 
-    async def mark_failed(self, outbox_id: int, now: datetime, error: str) -> None: ...
+    async def mark_failed(
+        self, outbox_id: int, now: datetime, error: str, *, notify: bool = True
+    ) -> None: ...
 
 
 def _error(row: OutboxRow, text: str) -> str:
@@ -216,13 +218,16 @@ class Dispatcher(Background):
             return True
 
     async def _give_up(self, row: OutboxRow, error: str) -> None:
-        """Mark the row failed. The notice it names (to the officer who wrote it) is queued
-        with the mark and delivered now; otherwise the staff of its report are told (a message
-        to a citizen that could not go, ``on_given_up``)."""
-        await self.outbox.mark_failed(row.id, self.clock.now(), error)
-        if row.outbound.on_failure is not None:
+        """Mark the row failed and tell someone: about a report (it carries its template),
+        the report's staff with the reason (``on_given_up``); otherwise the notice the row
+        names (to the officer who wrote it), queued with the mark and delivered now."""
+        notice = row.outbound.on_failure
+        about_report = row.outbound.template is not None and self.on_given_up is not None
+        if about_report or notice is None:
+            await self.outbox.mark_failed(row.id, self.clock.now(), error, notify=False)
+        else:
+            await self.outbox.mark_failed(row.id, self.clock.now(), error)
             await self._load()
-            return
         if self.on_given_up is not None:
             try:
                 await self.on_given_up(row, error)

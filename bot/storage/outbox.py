@@ -238,9 +238,12 @@ class SqliteOutbox:
         """Count a failed attempt; the row is tried again from ``next_attempt_at``."""
         await self._failed_attempt(outbox_id, "next_attempt_at", next_attempt_at, error)
 
-    async def mark_failed(self, outbox_id: int, now: datetime, error: str) -> None:
-        """Give the row up: it is never tried again."""
-        await self._failed_attempt(outbox_id, "failed_at", now, error)
+    async def mark_failed(
+        self, outbox_id: int, now: datetime, error: str, *, notify: bool = True
+    ) -> None:
+        """Give the row up: it is never tried again. ``notify``: queue the notice the row
+        names (``on_failure``) in the same transaction."""
+        await self._failed_attempt(outbox_id, "failed_at", now, error, notify=notify)
 
     async def _failed_attempt(
         self,
@@ -248,6 +251,8 @@ class SqliteOutbox:
         column: Literal["next_attempt_at", "failed_at"],
         at: datetime,
         error: str,
+        *,
+        notify: bool = True,
     ) -> None:
         """Count an attempt that failed, setting ``column`` to ``at`` and keeping the error."""
         sql = (
@@ -260,7 +265,8 @@ class SqliteOutbox:
             async with conn.execute(sql, params):
                 pass
             if column == "failed_at":
-                await _tell_failure(conn, outbox_id, sql_stamp)
+                if notify:
+                    await _tell_failure(conn, outbox_id, sql_stamp)
                 await _forget_delivered(conn, [outbox_id])
 
         await self.db.write(job, inline=True)
