@@ -724,3 +724,15 @@ def test_messages_received_count_against_the_overall_limit() -> None:
     window.record()
     window.record()
     assert window.load() == 1.0
+
+
+async def test_the_window_file_names_no_number(settings: Settings) -> None:
+    """When each person last wrote is kept under a keyed digest, never the number: a citizen
+    who asks to be forgotten leaves nothing in the channel's own file."""
+    async with deployed(settings) as dep:
+        await report(dep)
+    files = [p for p in settings.data_dir.glob("whatsapp-cloud.sqlite3*") if p.is_file()]
+    assert files
+    for path in files:
+        raw = path.read_bytes()
+        assert NUMBER.encode() not in raw and NUMBER[2:].encode() not in raw, path

@@ -169,7 +169,9 @@ class WhatsAppCloudChannel(ChannelBase):
     async def start(self, on_inbound: InboundHandler) -> None:
         if self._client is not None:
             return
-        self._window = await WindowBook.open(self.data_dir / WINDOW_FILE)
+        self._window = await WindowBook.open(
+            self.data_dir / WINDOW_FILE, self.credentials.app_secret
+        )
         self._session = graph_session(self.options.api_url, timeout=self.options.request_timeout)
         self._client = WhatsApp(
             phone_id=self.credentials.phone_id,
