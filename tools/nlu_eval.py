@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -175,6 +176,7 @@ def load_corpus(writers: Sequence[str] | None = None, *, held_out: bool | None =
     return rows
 
 
+@cache
 def _kecamatan_codes() -> dict[str, str]:
     return {k.name.lower(): k.code for k in Gazetteer.load().kecamatan}
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,9 +227,7 @@ def train_category(
     vectors = [featurise(e.text) for e in labelled]
     labels = [str(e.category) for e in labelled]
     predictions = cross_validate(vectors, labels, c, folds)
-    sizes: dict[str, int] = {}
-    for example in labelled:
-        sizes[example.source] = sizes.get(example.source, 0) + 1
+    sizes = dict(Counter(e.source for e in labelled))
     threshold = choose_threshold(predictions)
     right = sum(p.gold == p.label for p in predictions)
     header = {
@@ -297,9 +296,7 @@ def train_urgency(
     vectors = [featurise(e.text) for e in examples]
     labels = [URGENT if e.urgent else NOT_URGENT for e in examples]
     predictions = cross_validate(vectors, labels, c, folds)
-    sizes: dict[str, int] = {}
-    for example in examples:
-        sizes[example.source] = sizes.get(example.source, 0) + 1
+    sizes = dict(Counter(e.source for e in examples))
     threshold = recall_threshold(predictions)
     found = [p for p in predictions if urgent_probability(p) >= threshold]
     hits = sum(p.gold == URGENT for p in found)
