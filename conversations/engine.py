@@ -25,7 +25,15 @@ from conversations.i18n import _, current_locale, use_locale
 from conversations.intake import prompts
 from conversations.intake.dialogue import Intake
 from conversations.messages import ChatKey, Inbound, Outbound
-from conversations.ports import BlockReporter, CommitOutcome, CommitResult, Officer, Store, Timer
+from conversations.ports import (
+    BlockReporter,
+    CommitOutcome,
+    CommitResult,
+    LoadedChat,
+    Officer,
+    Store,
+    Timer,
+)
 from conversations.state import Conversation
 
 log = logging.getLogger(__name__)
@@ -201,12 +209,20 @@ class Engine:
         block = None
         if self.blocks is not None:
             block = await self.blocks.get((msg.channel, msg.sender_id), now)
-        if msg.attachments and await self.store.is_processed(msg.channel, msg.message_id):
-            return None  # a redelivered file is not downloaded again
-        conv = await self._conversation(msg)
+        if msg.attachments:
+            # read together (one trip): a redelivered file is not downloaded again
+            processed, chat = await asyncio.gather(
+                self.store.is_processed(msg.channel, msg.message_id),
+                self.store.load_chat(msg.key, msg.sender_id),
+            )
+            if processed:
+                return None
+        else:
+            chat = await self.store.load_chat(msg.key, msg.sender_id)
+        conv = chat.conversation
         if block is not None and not blocked.lets_through(conv, msg):
             return await self._blocked(msg, conv, block, now)
-        officer = await self._staff(msg, conv)
+        officer = await self._staff(msg, chat)
         with use_locale(conv.locale):
             if officer is not None and self.desk is not None:
                 changes = await self.desk.on_inbound(officer, msg, now)
@@ -235,17 +251,19 @@ class Engine:
             )
         return Handled.BLOCKED
 
-    async def _staff(self, msg: Inbound, conv: Conversation) -> Officer | None:
+    async def _staff(self, msg: Inbound, chat: LoadedChat) -> Officer | None:
         """The registered officer behind ``msg`` when it is staff work: a staff command
         (Telegram's ``/start`` opens the officer's help), also while the officer has a citizen
         draft open (the draft is kept); or anything but ``/mulai`` when no draft is open."""
         if self.desk is None:
             return None
-        drafting = conv.draft is not None
+        drafting = chat.conversation.draft is not None
         if not is_staff_command(msg.text or "", drafting=drafting) and (
             drafting or starts_report(msg)
         ):
             return None
+        if chat.officer_read:
+            return chat.officer
         return await self.store.officer(msg.channel, msg.sender_id)
 
     async def _process_timer(self, timer: Timer) -> CommitResult:

@@ -69,6 +69,17 @@ class Officer:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadedChat:
+    """A chat as a message from ``sender_id`` finds it (:meth:`Store.load_chat`): its
+    conversation, and the sender's officer record when it was read in the same trip
+    (``officer_read``; otherwise ask :meth:`Store.officer` if it matters)."""
+
+    conversation: Conversation
+    officer: Officer | None = None
+    officer_read: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class TicketEvent:
     at: datetime
     actor: str
@@ -292,6 +303,12 @@ class CommitResult:
 
 class Store(Protocol):
     async def load_conversation(self, key: ChatKey) -> Conversation | None: ...
+
+    async def load_chat(self, key: ChatKey, sender_id: str) -> LoadedChat:
+        """The chat's conversation for a message from ``sender_id``; when it has none yet, a
+        new one in the language the sender chose before (their reporter's locale). What
+        must be read is read in one trip, the sender's officer record with it."""
+        ...
 
     async def is_processed(self, channel: str, message_id: str) -> bool: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -64,7 +64,14 @@ class Draft:
     photo_desa: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The draft as JSON values: what ``dataclasses.asdict`` gives, without its deep copy
+        of every field (all are str, number, bool or None but the two lists, copied here)."""
+        values = {name: getattr(self, name) for name in _DRAFT_FIELDS}
+        values["evidence"] = [
+            {name: getattr(item, name) for name in _EVIDENCE_FIELDS} for item in self.evidence
+        ]
+        values["prefilled"] = list(self.prefilled)
+        return values
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Draft:
@@ -72,6 +79,10 @@ class Draft:
         values = {k: v for k, v in raw.items() if k in known}
         values["evidence"] = [EvidenceItem(**item) for item in values.get("evidence", [])]
         return cls(**values)
+
+
+_DRAFT_FIELDS = tuple(f.name for f in fields(Draft))
+_EVIDENCE_FIELDS = tuple(f.name for f in fields(EvidenceItem))
 
 
 @dataclass(slots=True)

@@ -596,6 +596,36 @@ async def test_ticket_numbers_are_never_reused(store: SqliteStore) -> None:
     assert (await create_ticket(store, "next", when)).number == "GRT-2026-00021"
 
 
+async def test_a_new_reporter_costs_the_same_with_an_archive_of_millions(
+    store: SqliteStore,
+) -> None:
+    """Short pseudonyms (4 hex digits) while at most half of them can be taken; past that,
+    8 digits at once, in one insert, however full the short ones are."""
+    when = datetime(2026, 11, 27, 2, tzinfo=UTC)
+    await create_ticket(store, "first", when)
+    [(short,)] = await rows(store.db, "SELECT pseudonym FROM reporters")
+    assert len(str(short)) == 4
+
+    # an archive that has made 40,000 reporters (the short space may well be full)
+    await store.db.write(
+        statements(
+            (
+                "INSERT INTO reporters(id, pseudonym, created_at) VALUES (40000, 'FFFFFFFF', ?)",
+                (to_db(when),),
+            )
+        )
+    )
+    inserts: list[str] = []
+    await store.db.trace(lambda sql: inserts.append(sql) if "INTO reporters" in sql else None)
+    await create_ticket(store, "later", when)
+    await store.db.trace(None)
+    [(newest,)] = await rows(
+        store.db, "SELECT pseudonym FROM reporters WHERE id > 40000 ORDER BY id DESC LIMIT 1"
+    )
+    assert len(str(newest)) == 8
+    assert len(inserts) == 1
+
+
 async def test_a_ticket_whose_transaction_fails_leaves_no_trace(store: SqliteStore) -> None:
     when = datetime(2026, 11, 27, 2, tzinfo=UTC)
     first = await create_ticket(store, "a", when)

@@ -53,3 +53,12 @@ async def test_a_closed_ticket_is_not_linked(bot: Harness) -> None:
     await bot.send(f"/status {first} selesai", chat="reskrim")
     second = await report(bot, "budi", place="desa sukamaju cilawu", story=STORY)
     assert "Laporan serupa" not in second
+
+
+async def test_reports_placed_only_by_their_kecamatan_are_not_linked(bot: Harness) -> None:
+    """A kecamatan is too large to say two reports are one incident (and nothing is read)."""
+    await register(bot)
+    await report(bot, "ani", place="Cilawu", story=STORY)
+    second = await report(bot, "budi", place="Cilawu", story=STORY)
+    assert "Laporan serupa" not in second
+    assert await bot.query("SELECT duplicate_of FROM tickets WHERE duplicate_of IS NOT NULL") == []

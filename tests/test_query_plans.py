@@ -29,8 +29,13 @@ async def hot_statements(bot: Harness) -> list[str]:
     await bot.app.db.trace(lambda sql: seen.setdefault(sql, None))
     try:
         await report(bot, "warga", evidence=(b"\xff\xd8\xff\xe0photo-1",))
-        await report(bot, "tetangga", story="Ada yang bayar pakai uang palsu di pasar tadi pagi.")
-        await report(bot, "warga", place="Tarogong Kidul")
+        await report(
+            bot,
+            "tetangga",
+            place="Ds. Sukamaju Kec. Cilawu",
+            story="Ada yang bayar pakai uang palsu di pasar tadi pagi.",
+        )
+        await report(bot, "warga", place="desa sukamaju cilawu")
     finally:
         await bot.app.db.trace(None)
     return [sql for sql in seen if not sql.lstrip().upper().startswith(CONTROL)]

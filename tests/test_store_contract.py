@@ -433,6 +433,41 @@ async def test_a_sender_s_aliases_are_the_same_reporter(backend: Backend) -> Non
     assert await store.reporter_locale(WA, "stranger") is None
 
 
+async def test_a_chat_is_loaded_as_its_message_finds_it(backend: Backend) -> None:
+    """load_chat: the saved conversation; a new one in the sender's chosen language when none
+    is saved; the sender's officer record whenever it was read along (else it is asked)."""
+    store = backend.store
+    officer = await backend.register_officer("6281200000001", Role.OFFICER, "SATRESKRIM")
+    # a reporter who chose English, with no conversation saved
+    await store.apply(Changes(chat("6281100000001"), sender_id="6281100000001", locale="en"), NOW)
+    saved = Conversation(chat("6281100000003"), step=Step.CHRONOLOGY, draft=draft(), locale="su")
+    await store.apply(Changes(chat("6281100000003"), inbound_id="m-3", conversation=saved), NOW)
+
+    for reader in (store, backend.fresh_store()):
+        stranger = await reader.load_chat(chat("stranger"), "stranger")
+        assert stranger.conversation.key == chat("stranger")
+        assert stranger.conversation.step == Step.IDLE and stranger.conversation.draft is None
+        assert stranger.conversation.locale is None
+        assert not stranger.officer_read or stranger.officer is None
+
+        english = await reader.load_chat(chat("6281100000001"), "6281100000001")
+        assert english.conversation.locale == "en" and english.conversation.draft is None
+
+        officer_chat = await reader.load_chat(chat("6281200000001"), "6281200000001")
+        assert officer_chat.conversation.draft is None
+        assert not officer_chat.officer_read or officer_chat.officer == officer
+
+        loaded = await reader.load_chat(chat("6281100000003"), "6281100000003")
+        assert loaded.conversation.step == Step.CHRONOLOGY
+        assert loaded.conversation.draft == saved.draft
+        assert loaded.conversation.locale == "su"
+        assert not loaded.officer_read or loaded.officer is None
+
+    # read for a chat nothing was cached of, the officer record comes along
+    first = await backend.fresh_store().load_chat(chat("6281200000001"), "6281200000001")
+    assert first.officer_read and first.officer == officer
+
+
 async def test_an_erased_reporter_is_forgotten(backend: Backend) -> None:
     store = backend.store
     ticket = await report(backend, "6281100000001", message_id="m-1")

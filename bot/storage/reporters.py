@@ -10,6 +10,10 @@ import secrets
 import aiosqlite
 
 PSEUDONYM_TRIES = 20  # short pseudonyms first (4 hex digits), longer ones after half of them
+# Short pseudonyms are tried only while at most half of them can be taken (every reporter
+# ever made had one): a random one is then free at least every other try. After that every
+# new reporter gets 8 hex digits at once, so a reporter costs the same with a million stored.
+SHORT_PSEUDONYMS_UNTIL = 16**4 // 2
 
 
 async def reporter_of(conn: aiosqlite.Connection, channel: str, external_id: str) -> int | None:
@@ -58,8 +62,12 @@ async def reporter_for_sender(
 
 
 async def _new_reporter(conn: aiosqlite.Connection, stamp: str) -> int:
+    async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM reporters") as cursor:
+        row = await cursor.fetchone()
+    made = int(row[0]) if row else 0  # reporters are never deleted: as many were made
+    short_tries = PSEUDONYM_TRIES // 2 if made < SHORT_PSEUDONYMS_UNTIL else 0
     for attempt in range(PSEUDONYM_TRIES):
-        pseudonym = secrets.token_hex(2 if attempt < PSEUDONYM_TRIES // 2 else 4).upper()
+        pseudonym = secrets.token_hex(2 if attempt < short_tries else 4).upper()
         cursor = await conn.execute(
             "INSERT OR IGNORE INTO reporters(pseudonym, created_at) VALUES (?, ?)",
             (pseudonym, stamp),

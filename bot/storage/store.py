@@ -28,6 +28,7 @@ from conversations.messages import ChatKey
 from conversations.ports import (
     Changes,
     CommitResult,
+    LoadedChat,
     Officer,
     Prompt,
     TicketDetail,
@@ -68,6 +69,30 @@ class SqliteStore:
         if key not in self._conversations:  # a save that committed meanwhile knows better
             self._conversations.remember(key, row)
         return None if row is None else Conversation.from_row(key, *row)
+
+    async def load_chat(self, key: ChatKey, sender_id: str) -> LoadedChat:
+        cached = self._conversations.get(key) if key in self._conversations else None
+        if cached is not None:
+            return LoadedChat(Conversation.from_row(key, *cached))
+
+        async def job(
+            conn: aiosqlite.Connection,
+        ) -> tuple[ConversationRow | None, str | None, Officer | None]:
+            row = await read_conversation(conn, key)
+            locale = None
+            if row is None:
+                locale = await reporters.reporter_locale(conn, key.channel, sender_id)
+            return row, locale, await queries.officer(conn, key.channel, sender_id)
+
+        row, locale, officer = await self.db.read(job, inline=True)
+        if key not in self._conversations:  # a save that committed meanwhile knows better
+            self._conversations.remember(key, row)
+        conversation = (
+            Conversation(key=key, locale=locale)
+            if row is None
+            else Conversation.from_row(key, *row)
+        )
+        return LoadedChat(conversation, officer, officer_read=True)
 
     def forget_conversations(self) -> None:
         """Drop every cached conversation (the next message of each chat reads its row)."""

@@ -41,6 +41,12 @@ def same_incident(draft: Draft, ticket: OpenTicket) -> bool:
     return draft.desa_code is not None and draft.desa_code == ticket.desa_code
 
 
+def may_have_twin(draft: Draft) -> bool:
+    """Whether any ticket could be the same incident as ``draft``: it needs a desa or a pin
+    (a report placed only by its kecamatan is never linked)."""
+    return draft.desa_code is not None or (draft.lat is not None and draft.lon is not None)
+
+
 def find_similar(draft: Draft, candidates: list[OpenTicket]) -> OpenTicket | None:
     """The earliest open ticket of the same incident, if any (candidates are the open tickets
     of the same category from the last 48 hours, oldest first)."""

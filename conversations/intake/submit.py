@@ -3,10 +3,11 @@ reporter's confirmation and the officers' notices."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from conversations.desk import texts as officer_text
-from conversations.desk.duplicates import WITHIN, find_similar
+from conversations.desk.duplicates import WITHIN, OpenTicket, find_similar, may_have_twin
 from conversations.desk.routing import Route, route
 from conversations.domain import Role, TicketStatus
 from conversations.formatting import format_moment
@@ -27,21 +28,22 @@ class Submission(IntakeBase):
         draft = conv.draft
         assert draft is not None
         limit = self.settings.tickets_per_day
-        sent = await self.store.tickets_since(
-            msg.channel, msg.sender_id, turn.now - timedelta(days=1)
+        category = self.categories.get(draft.category or "") or self.categories["lainnya"]
+        way = route(category.code, draft.kecamatan_code)
+        # the three reads go together (one trip to the database)
+        sent, candidates, recipients = await asyncio.gather(
+            self.store.tickets_since(msg.channel, msg.sender_id, turn.now - timedelta(days=1)),
+            self._candidates(draft, category.code, turn.now),
+            self.store.officers(units=way.units, roles=(Role.KAPOLRES,) if draft.urgent else ()),
         )
         if sent >= limit:
             turn.say(prompts.too_many_reports(limit))
             self._show_summary(turn)
             return
-        category = self.categories.get(draft.category or "") or self.categories["lainnya"]
         draft.category = category.code
-        way = route(category.code, draft.kecamatan_code)
         due = turn.now + timedelta(hours=self.settings.sla_hours)
         locale = current_locale()
-        similar = find_similar(
-            draft, await self.store.open_tickets_like(category.code, turn.now - WITHIN)
-        )
+        similar = find_similar(draft, candidates)
         turn.ticket = NewTicket(
             draft=draft,
             unit=way.unit,
@@ -50,9 +52,6 @@ class Submission(IntakeBase):
             created_at=turn.now,
             due_at=due,
             duplicate_of=similar.id if similar else None,
-        )
-        recipients = await self.store.officers(
-            units=way.units, roles=(Role.KAPOLRES,) if draft.urgent else ()
         )
         key, tz, sla, now = conv.key, self.settings.tz, self.settings.sla_hours, turn.now
         masked = masked_identity(msg.channel, msg.sender_id)
@@ -90,6 +89,13 @@ class Submission(IntakeBase):
 
         turn.after_ticket = confirmation
         self._drop_draft(conv)
+
+    async def _candidates(self, draft: Draft, category: str, now: datetime) -> list[OpenTicket]:
+        """The open tickets ``draft`` could be a second report of (none to read when it has
+        neither desa nor pin)."""
+        if not may_have_twin(draft):
+            return []
+        return await self.store.open_tickets_like(category, now - WITHIN)
 
 
 def draft_detail(

@@ -135,6 +135,7 @@ class Models:
     def load(cls, directory: Path | None = None) -> Models:
         """The models in ``directory`` (an operator's retrained ones, ``taros nlu train
         --with-corrections``) where present, else the ones shipped with TAROS."""
+
         def one(name: str) -> LinearModel | None:
             if directory is not None and (directory / name).is_file():
                 model = LinearModel.load_or_none(directory / name)
@@ -236,10 +237,12 @@ class Understander:
 
     # ----------------------------------------------------------------------- steps
 
-    def _read(self, text: str, now: datetime) -> _Reading:
-        """The words, time, category and features of a message (everything but the place)."""
+    def _read(self, text: str, now: datetime, words: Sequence[Word] | None = None) -> _Reading:
+        """The words, time, category and features of a message (everything but the place);
+        ``words``: the lexicon's reading of it, when already made."""
         raw = text[:MAX_ANALYSED_CHARS]
-        words = self._lexicon.read(raw)
+        if words is None:
+            words = self._lexicon.read(raw)
         texts = [w.text for w in words]
         greeting = bool(texts) and self._is_greeting(texts)
         when = resolve_time(texts, now, self.tz)
@@ -264,7 +267,11 @@ class Understander:
         return dict(reading.ranked).get("urgent", 0.0) >= model.confident_at
 
     def _understand(self, text: str, now: datetime) -> Understanding:
-        read = self._read(text, now)
+        words = self._lexicon.read(text[:MAX_ANALYSED_CHARS])
+        greeted = self._greeted(words, now)
+        if greeted is not None:
+            return greeted
+        read = self._read(text, now, words)
         raw, greeting, when, guess = read.raw, read.greeting, read.when, read.guess
         language, clear = _language(read.words)
         place = self._place(raw)
@@ -284,6 +291,25 @@ class Understander:
             language=language,
             outside=outside,
             place_score=score,
+            time_phrase=None if when is None else when.phrase,
+            language_clear=clear,
+        )
+
+    def _greeted(self, words: Sequence[Word], now: datetime) -> Understanding | None:
+        """A message of greeting and courtesy words only ("halo", "punten pak"), read
+        without the model, the gazetteer or the urgency reading: none of them reads anything
+        in such words (a greeting has no category, no place, is never urgent). None for
+        anything else. Most first messages are such a greeting."""
+        texts = [w.text for w in words]
+        if not texts or not self._is_greeting(texts):
+            return None
+        when = resolve_time(texts, now, self.tz)
+        language, clear = _language(words)
+        return Understanding(
+            incident_time=None if when is None else when.start,
+            incident_time_end=None if when is None else when.end,
+            greeting=True,
+            language=language,
             time_phrase=None if when is None else when.phrase,
             language_clear=clear,
         )
