@@ -227,7 +227,7 @@ class Engine:
             if officer is not None and self.desk is not None:
                 changes = await self.desk.on_inbound(officer, msg, now)
             else:
-                changes = await self.intake.on_inbound(conv, msg, now)
+                changes = await self.intake.on_inbound(conv, msg, now, pending=chat.prompts)
         result = await self.store.apply(changes, now)
         if self.blocks is not None and any(isinstance(op, BlockReporter) for op in changes.ops):
             self.blocks.invalidate()

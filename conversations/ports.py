@@ -71,12 +71,15 @@ class Officer:
 @dataclass(frozen=True, slots=True)
 class LoadedChat:
     """A chat as a message from ``sender_id`` finds it (:meth:`Store.load_chat`): its
-    conversation, and the sender's officer record when it was read in the same trip
-    (``officer_read``; otherwise ask :meth:`Store.officer` if it matters)."""
+    conversation; the sender's officer record when it was read in the same trip
+    (``officer_read``; otherwise ask :meth:`Store.officer` if it matters); and, when the
+    conversation holds no draft, the questions the chat's reporter has not answered yet
+    (:meth:`Store.pending_prompts`; None when not read)."""
 
     conversation: Conversation
     officer: Officer | None = None
     officer_read: bool = False
+    prompts: list[Prompt] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,8 +309,9 @@ class Store(Protocol):
 
     async def load_chat(self, key: ChatKey, sender_id: str) -> LoadedChat:
         """The chat's conversation for a message from ``sender_id``; when it has none yet, a
-        new one in the language the sender chose before (their reporter's locale). What
-        must be read is read in one trip, the sender's officer record with it."""
+        new one in the language the sender chose before (their reporter's locale); and when
+        it holds no draft, the reporter's pending prompts. What must be read is read in one
+        trip, the sender's officer record with it."""
         ...
 
     async def is_processed(self, channel: str, message_id: str) -> bool: ...

@@ -228,7 +228,7 @@ async def test_metrics_count_a_conversation(served: Served) -> None:
 
 
 async def test_a_handler_error_is_counted(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def broken(*_args: object) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(served.bot.app.engine.intake, "on_inbound", broken)

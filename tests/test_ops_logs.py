@@ -75,7 +75,7 @@ async def test_a_whole_whatsapp_scenario_logs_no_phone_token_or_text(
 
         original = bot.app.engine.intake.on_inbound
 
-        async def crash(*args: object) -> object:
+        async def crash(*args: object, **kwargs: object) -> object:
             monkeypatch.setattr(bot.app.engine.intake, "on_inbound", original)
             raise RuntimeError(f"token {TOKEN} for {PHONE}")
 

@@ -445,6 +445,7 @@ async def test_a_chat_is_loaded_as_its_message_finds_it(backend: Backend) -> Non
 
     for reader in (store, backend.fresh_store()):
         stranger = await reader.load_chat(chat("stranger"), "stranger")
+        assert stranger.prompts == []
         assert stranger.conversation.key == chat("stranger")
         assert stranger.conversation.step == Step.IDLE and stranger.conversation.draft is None
         assert stranger.conversation.locale is None
@@ -462,6 +463,7 @@ async def test_a_chat_is_loaded_as_its_message_finds_it(backend: Backend) -> Non
         assert loaded.conversation.draft == saved.draft
         assert loaded.conversation.locale == "su"
         assert not loaded.officer_read or loaded.officer is None
+        assert loaded.prompts is None  # a draft is open: no question of a report is answered
 
     # read for a chat nothing was cached of, the officer record comes along
     first = await backend.fresh_store().load_chat(chat("6281200000001"), "6281200000001")
@@ -622,6 +624,11 @@ async def test_pending_prompts(backend: Backend) -> None:
     ]
     await store.apply(Changes(chat("ani"), ops=[ClearPrompt(chat("ani"), ticket.id)]), NOW)
     assert [p.ticket_id for p in await store.pending_prompts(chat("ani"))] == [other.id]
+    # a message of the chat finds them with its conversation (it holds no draft)
+    for reader in (store, backend.fresh_store()):
+        loaded = await reader.load_chat(chat("ani"), "ani")
+        assert loaded.prompts is not None
+        assert [p.ticket_id for p in loaded.prompts] == [other.id]
     await store.apply(Changes(chat("ani"), ops=[ClearPrompt(chat("ani"))]), NOW)
     assert await store.pending_prompts(chat("ani")) == []
 

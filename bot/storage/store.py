@@ -73,18 +73,22 @@ class SqliteStore:
     async def load_chat(self, key: ChatKey, sender_id: str) -> LoadedChat:
         cached = self._conversations.get(key) if key in self._conversations else None
         if cached is not None:
-            return LoadedChat(Conversation.from_row(key, *cached))
+            conversation = Conversation.from_row(key, *cached)
+            if conversation.draft is not None:
+                return LoadedChat(conversation)
+            return LoadedChat(conversation, prompts=await self.pending_prompts(key))
 
         async def job(
             conn: aiosqlite.Connection,
-        ) -> tuple[ConversationRow | None, str | None, Officer | None]:
+        ) -> tuple[ConversationRow | None, str | None, Officer | None, list[Prompt]]:
             row = await read_conversation(conn, key)
             locale = None
             if row is None:
                 locale = await reporters.reporter_locale(conn, key.channel, sender_id)
-            return row, locale, await queries.officer(conn, key.channel, sender_id)
+            officer = await queries.officer(conn, key.channel, sender_id)
+            return row, locale, officer, await queries.pending_prompts(conn, key)
 
-        row, locale, officer = await self.db.read(job, inline=True)
+        row, locale, officer, prompts = await self.db.read(job, inline=True)
         if key not in self._conversations:  # a save that committed meanwhile knows better
             self._conversations.remember(key, row)
         conversation = (
@@ -92,7 +96,12 @@ class SqliteStore:
             if row is None
             else Conversation.from_row(key, *row)
         )
-        return LoadedChat(conversation, officer, officer_read=True)
+        return LoadedChat(
+            conversation,
+            officer,
+            officer_read=True,
+            prompts=prompts if conversation.draft is None else None,
+        )
 
     def forget_conversations(self) -> None:
         """Drop every cached conversation (the next message of each chat reads its row)."""

@@ -37,7 +37,7 @@ from conversations.intake.submit import Submission
 from conversations.intake.vocabulary import EDIT_WORDS
 from conversations.media import MediaSaver
 from conversations.messages import Inbound
-from conversations.ports import Changes, Store, Timer, TimerKind
+from conversations.ports import Changes, Prompt, Store, Timer, TimerKind
 from conversations.state import Conversation, Step
 from conversations.text import normalise
 from conversations.understanding.places import Gazetteer
@@ -72,7 +72,16 @@ class Intake(
         self.understander = understander
         self.follow_up = FollowUp(store, settings.tz, PROMPT_LIFETIME)
 
-    async def on_inbound(self, conv: Conversation, msg: Inbound, now: datetime) -> Changes:
+    async def on_inbound(
+        self,
+        conv: Conversation,
+        msg: Inbound,
+        now: datetime,
+        *,
+        pending: list[Prompt] | None = None,
+    ) -> Changes:
+        """The reply to ``msg`` and what it changes. ``pending``: the reporter's pending
+        prompts when already read with the conversation (else they are read when needed)."""
         turn = Turn(conv, now)
         changes = Changes(
             key=conv.key,
@@ -93,7 +102,7 @@ class Intake(
         elif conv.step == Step.ERASE_CONFIRM:
             self._on_erase(turn, msg, changes)
         elif conv.step == Step.IDLE or conv.draft is None:
-            if await self.follow_up.answer(turn, msg, changes):
+            if await self.follow_up.answer(turn, msg, changes, pending):
                 pass
             elif msg.chosen_option is not None:  # a button of a report already finished
                 turn.say(_("That button is no longer active. Type /mulai to start a report."))

@@ -50,13 +50,17 @@ class FollowUp:
         self.tz = tz
         self.lifetime = lifetime
 
-    async def answer(self, turn: Turn, msg: Inbound, changes: Changes) -> bool:
+    async def answer(
+        self, turn: Turn, msg: Inbound, changes: Changes, prompts: list[Prompt] | None = None
+    ) -> bool:
         """Handle ``msg`` as the answer to a pending prompt; False when it is not one. With
         questions open on several reports, the reporter is asked which one they answer (the
         answer waits in the conversation meanwhile), unless it names the report."""
         conv = turn.conv
         open_ = []
-        for prompt in await self.store.pending_prompts(msg.key):
+        if prompts is None:
+            prompts = await self.store.pending_prompts(msg.key)
+        for prompt in prompts:
             if turn.now - prompt.created_at > self.lifetime:
                 changes.ops.append(ClearPrompt(msg.key, prompt.ticket_id))
             else:
