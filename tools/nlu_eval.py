@@ -262,17 +262,17 @@ def evaluate_pairs(
 
 
 def cross_validate(rows: Sequence[dict[str, object]], folds: int = training.FOLDS) -> Report:
-    """Every row read by an understanding whose category model never saw it: stratified
-    k-fold over ``rows`` (the rules are fixed; only the model is retrained)."""
-    from sklearn.model_selection import StratifiedKFold
+    """Every row read by an understanding whose category model never saw its writer: k folds
+    of whole writers over ``rows`` (the rules are fixed; only the model is retrained)."""
+    from sklearn.model_selection import GroupKFold
 
     rules = Understander(TZ, Models())
     labelled = [r for r in rows if r.get("category")]
     vectors = [rules.features(str(r["text"]), NOW) for r in labelled]
     labels = [str(r["category"]) for r in labelled]
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=training.SEED)
+    writers = [str(r.get("writer")) for r in labelled]
     report = Report()
-    for train, test in splitter.split(vectors, labels):
+    for train, test in GroupKFold(n_splits=folds).split(vectors, labels, writers):
         model = training.fit([vectors[i] for i in train], [labels[i] for i in train])
         fold = evaluate([labelled[i] for i in test], Understander(TZ, Models(category=model)))
         report.merge(fold)

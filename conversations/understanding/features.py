@@ -21,6 +21,7 @@ import itertools
 import math
 import re
 import zlib
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -85,13 +86,17 @@ def with_named(vector: FeatureVector, named: Mapping[str, float]) -> FeatureVect
 
 
 @lru_cache(maxsize=GRAM_CACHE_SIZE)
-def _word_grams(word: str) -> frozenset[int]:
-    """The hashed character n-grams of one typed word (remembered: chat repeats its words)."""
+def _word_grams(word: str) -> array[int]:
+    """The hashed character n-grams of one typed word, each once (remembered: chat repeats its
+    words; kept as 32-bit numbers, a tenth of the memory of a set of ints)."""
     padded = f" {word} "
-    return frozenset(
-        _index("c:" + padded[i : i + size])
-        for size in CHAR_NGRAMS
-        for i in range(len(padded) - size + 1)
+    return array(
+        "I",
+        dict.fromkeys(
+            _index("c:" + padded[i : i + size])
+            for size in CHAR_NGRAMS
+            for i in range(len(padded) - size + 1)
+        ),
     )
 
 

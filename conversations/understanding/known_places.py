@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 __all__ = ["KnownPlace", "KnownPlaces", "LandmarkHit"]
 
@@ -159,10 +159,15 @@ class KnownPlaces:
         """The landmark key within a typing error or two of ``key``, and its ratio."""
         best_key, best_ratio = None, 0.0
         for length in range(len(key) - 2, len(key) + 3):
-            for candidate in self._by_shape.get((key[0], length), ()):
-                ratio = fuzz.ratio(key, candidate)
-                if ratio > best_ratio:
-                    best_key, best_ratio = candidate, ratio
+            candidates = self._by_shape.get((key[0], length))
+            if not candidates:
+                continue
+            # the first of the best in this bucket (rapidfuzz's loop, in C)
+            found = process.extractOne(
+                key, candidates, scorer=fuzz.ratio, score_cutoff=max(FUZZY_CUTOFF, best_ratio)
+            )
+            if found is not None and found[1] > best_ratio:
+                best_key, best_ratio = found[0], found[1]
         if best_key is None or best_ratio < FUZZY_CUTOFF:
             return None
         return best_key, best_ratio

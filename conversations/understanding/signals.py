@@ -31,7 +31,14 @@ class Signals:
             if words:
                 kinds.setdefault(kind, set()).add(words)
         self._kinds = {kind: frozenset(phrases) for kind, phrases in kinds.items()}
-        self._longest = {kind: max(len(p) for p in phrases) for kind, phrases in kinds.items()}
+        # per kind, the lengths of its phrases by their first word, longest first: most words
+        # of a message begin no phrase and are passed over at one look-up
+        self._sizes: dict[str, dict[str, tuple[int, ...]]] = {}
+        for kind, phrases in kinds.items():
+            sizes: dict[str, set[int]] = {}
+            for phrase in phrases:
+                sizes.setdefault(phrase[0], set()).add(len(phrase))
+            self._sizes[kind] = {w: tuple(sorted(s, reverse=True)) for w, s in sizes.items()}
 
     @classmethod
     def load(cls) -> Signals:
@@ -51,12 +58,12 @@ class Signals:
         phrases = self.phrases(kind)
         if not phrases:
             return
-        longest = self._longest[kind]
+        starting = self._sizes[kind]
         stemmed = kind in STEMMED_KINDS
         index = 0
         while index < len(texts):
-            for size in range(min(longest, len(texts) - index), 0, -1):
-                if tuple(texts[index : index + size]) in phrases:
+            for size in starting.get(texts[index], ()):
+                if index + size <= len(texts) and tuple(texts[index : index + size]) in phrases:
                     yield index, index + size
                     index += size
                     break

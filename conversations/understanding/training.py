@@ -42,11 +42,11 @@ __all__ = [
     "train_urgency",
 ]
 
-HELD_OUT_WRITERS = frozenset({"w5", "w6", "u2"})
+HELD_OUT_WRITERS = frozenset({"w5", "w6", "u2", "u4", "w12"})
 """Writers whose messages are only ever used to measure, never to train or tune."""
-TARGET_PRECISION = 0.97
-"""On cross-validated readings; above the 95 % promised to the citizen on new writers, because
-folds of the same writers flatter."""
+TARGET_PRECISION = 0.96
+"""On cross-validated readings of writers each fold's model never saw; a point above the 95 %
+promised to the citizen on new writers, for the spread between writers."""
 CATEGORY_C = 30.0
 """Inverse regularisation strength, chosen on writers the model was not trained on."""
 FOLDS = 5
@@ -156,13 +156,22 @@ def cross_validate(
     labels: Sequence[str],
     c: float = CATEGORY_C,
     folds: int = FOLDS,
+    groups: Sequence[str] | None = None,
 ) -> list[Prediction]:
-    """Stratified k-fold predictions: every example read by a model that never saw it."""
-    from sklearn.model_selection import StratifiedKFold
+    """K-fold predictions: every example read by a model that never saw it. With ``groups``
+    (each example's writer) and at least ``folds`` of them, a fold holds whole writers: every
+    example is read by a model that never saw its writer, as the bot reads a new citizen (and
+    the two halves of an urgency pair stay together). Else stratified folds."""
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
 
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
     predictions: list[Prediction | None] = [None] * len(vectors)
-    for train, test in splitter.split(np.zeros(len(labels)), list(labels)):
+    rows = np.zeros(len(labels))
+    if groups is not None and len(set(groups)) >= folds:
+        splits = GroupKFold(n_splits=folds).split(rows, list(labels), list(groups))
+    else:
+        stratified = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+        splits = stratified.split(rows, list(labels))
+    for train, test in splits:
         model = fit([vectors[i] for i in train], [labels[i] for i in train], c)
         for i in test:
             reading = model.read(vectors[i])
@@ -226,7 +235,7 @@ def train_category(
     labelled = [e for e in examples if e.category]
     vectors = [featurise(e.text) for e in labelled]
     labels = [str(e.category) for e in labelled]
-    predictions = cross_validate(vectors, labels, c, folds)
+    predictions = cross_validate(vectors, labels, c, folds, [e.source for e in labelled])
     sizes = dict(Counter(e.source for e in labelled))
     threshold = choose_threshold(predictions)
     right = sum(p.gold == p.label for p in predictions)
@@ -295,7 +304,7 @@ def train_urgency(
     train on all examples."""
     vectors = [featurise(e.text) for e in examples]
     labels = [URGENT if e.urgent else NOT_URGENT for e in examples]
-    predictions = cross_validate(vectors, labels, c, folds)
+    predictions = cross_validate(vectors, labels, c, folds, [e.source for e in examples])
     sizes = dict(Counter(e.source for e in examples))
     threshold = recall_threshold(predictions)
     found = [p for p in predictions if urgent_probability(p) >= threshold]
