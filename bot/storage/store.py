@@ -76,7 +76,13 @@ class SqliteStore:
             conversation = Conversation.from_row(key, *cached)
             if conversation.draft is not None:
                 return LoadedChat(conversation)
-            return LoadedChat(conversation, prompts=await self.pending_prompts(key))
+
+            async def idle(conn: aiosqlite.Connection) -> tuple[Officer | None, list[Prompt]]:
+                officer = await queries.officer(conn, key.channel, sender_id)
+                return officer, await queries.pending_prompts(conn, key)
+
+            officer, prompts = await self.db.read(idle, inline=True)
+            return LoadedChat(conversation, officer, officer_read=True, prompts=prompts)
 
         async def job(
             conn: aiosqlite.Connection,
