@@ -77,11 +77,9 @@ class SqliteStore:
             if conversation.draft is not None:
                 return LoadedChat(conversation)
 
-            async def idle(conn: aiosqlite.Connection) -> tuple[Officer | None, list[Prompt]]:
-                officer = await queries.officer(conn, key.channel, sender_id)
-                return officer, await queries.pending_prompts(conn, key)
-
-            officer, prompts = await self.db.read(idle, inline=True)
+            officer, prompts = await self.db.read(
+                lambda conn: _officer_and_prompts(conn, key, sender_id), inline=True
+            )
             return LoadedChat(conversation, officer, officer_read=True, prompts=prompts)
 
         async def job(
@@ -91,8 +89,7 @@ class SqliteStore:
             locale = None
             if row is None:
                 locale = await reporters.reporter_locale(conn, key.channel, sender_id)
-            officer = await queries.officer(conn, key.channel, sender_id)
-            return row, locale, officer, await queries.pending_prompts(conn, key)
+            return (row, locale, *await _officer_and_prompts(conn, key, sender_id))
 
         row, locale, officer, prompts = await self.db.read(job, inline=True)
         if key not in self._conversations:  # a save that committed meanwhile knows better
@@ -216,3 +213,12 @@ class SqliteStore:
         return await self.db.read(
             lambda conn: queries.open_tickets_like(conn, category, since), inline=True
         )
+
+
+async def _officer_and_prompts(
+    conn: aiosqlite.Connection, key: ChatKey, sender_id: str
+) -> tuple[Officer | None, list[Prompt]]:
+    """What a chat without an open draft may need besides its conversation: the sender's
+    officer record and the chat's pending questions."""
+    officer = await queries.officer(conn, key.channel, sender_id)
+    return officer, await queries.pending_prompts(conn, key)
