@@ -85,7 +85,7 @@ def find(text: str) -> list[Found]:
     for match in _EMAIL.finditer(text):
         local, _at, domain = match.group().partition("@")
         add(Kind.EMAIL, match.start(), match.end(), f"{local[:1]}{_STARS}@{domain}")
-    if sum(ch.isdigit() for ch in text) >= 7:
+    if sum(map(str.isdigit, text)) >= 7:
         for number in phonenumbers.PhoneNumberMatcher(
             text, "ID", leniency=phonenumbers.Leniency.VALID
         ):

@@ -36,9 +36,15 @@ _FORMATTING = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 _LINE_BREAKS = frozenset({"Zl", "Zp"})
 
 
+# In ASCII the only invisible characters are the controls (Unicode's ``Cc``).
+_ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def visible(text: str) -> str:
     """``text`` without control characters (but line breaks and tabs), bidi overrides,
     zero-width and other invisible format characters."""
+    if text.isascii():
+        return _ASCII_CONTROLS.sub("", text)
     kept: list[str] = []
     for ch in text:
         if ch in "\n\t":

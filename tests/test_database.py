@@ -425,6 +425,15 @@ def two_step_job(number: int, *, fail: bool) -> Callable[[aiosqlite.Connection],
     return job
 
 
+async def breaks_the_commit(conn: aiosqlite.Connection) -> None:
+    """A deferred foreign-key violation: the statement passes, the COMMIT fails."""
+    await conn.execute("PRAGMA defer_foreign_keys = ON")
+    await conn.execute(
+        "INSERT INTO identities(channel, external_id, reporter_id, created_at)"
+        " VALUES ('test', 'ghost', 424242, 't')"
+    )
+
+
 async def test_concurrent_transactions_never_interleave(db: Database) -> None:
     failing = {n for n in range(80) if n % 3 == 1}
     results = await asyncio.gather(
@@ -460,14 +469,6 @@ async def test_a_read_submitted_after_a_write_sees_it(db: Database) -> None:
 
 
 async def test_a_failed_commit_keeps_nothing_and_tells_every_job(db: Database) -> None:
-    async def breaks_the_commit(conn: aiosqlite.Connection) -> None:
-        # A deferred foreign-key violation passes the statement and fails at COMMIT.
-        await conn.execute("PRAGMA defer_foreign_keys = ON")
-        await conn.execute(
-            "INSERT INTO identities(channel, external_id, reporter_id, created_at)"
-            " VALUES ('test', 'ghost', 424242, 't')"
-        )
-
     results = await asyncio.gather(
         db.write(two_step_job(1, fail=False)),
         db.write(breaks_the_commit),
@@ -496,6 +497,92 @@ async def test_the_writer_groups_concurrent_writes_into_few_commits(db: Database
     assert db.write_jobs - jobs == 500
     assert used <= 25
     assert await rows(db, "SELECT count(*) FROM audit_log") == [(500,)]
+
+
+def audit(actor: str) -> Job:
+    return statements(("INSERT INTO audit_log(at, actor, action) VALUES ('t', ?, 'x')", (actor,)))
+
+
+def fails_after_writing(actor: str) -> Job:
+    async def job(conn: aiosqlite.Connection) -> None:
+        await conn.execute(
+            "INSERT INTO audit_log(at, actor, action) VALUES ('t', ?, 'x')", (actor,)
+        )
+        raise JobFailed(0)
+
+    return job
+
+
+async def actors(db: Database) -> list[str]:
+    return [str(r[0]) for r in await rows(db, "SELECT actor FROM audit_log ORDER BY id")]
+
+
+async def test_inline_jobs_keep_their_order_with_every_other_job(db: Database) -> None:
+    """Inline jobs run batch after batch in the database thread; jobs that await anything
+    else run through the event loop; whichever way, the order of submission is kept and a
+    read sees every write queued before it."""
+    count = "SELECT count(*) FROM audit_log"
+
+    async def counted(conn: aiosqlite.Connection) -> int:
+        async with conn.execute(count) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else -1
+
+    writes: list[Awaitable[object]] = []
+    reads: list[tuple[int, Awaitable[int]]] = []  # (rows written before it, the read)
+    expected: list[str] = []
+    for n in range(300):
+        inline = n % 7 != 3  # every seventh awaits the event loop
+        job = audit(f"a{n}") if inline else two_step_job(n, fail=False)
+        writes.append(asyncio.ensure_future(db.write(job, inline=inline)))
+        expected += [f"a{n}"] if inline else [f"job{n}", f"job{n}"]
+        if n % 50 == 49:
+            reads.append((len(expected), asyncio.ensure_future(db.read(counted, inline=True))))
+    seen = await asyncio.gather(*writes, *(read for _, read in reads))
+
+    assert await actors(db) == expected
+    assert list(seen[len(writes) :]) == [before for before, _ in reads]
+
+
+async def test_an_inline_job_that_fails_is_undone_alone(db: Database) -> None:
+    results = await asyncio.gather(
+        db.write(audit("before"), inline=True),
+        db.write(fails_after_writing("broken"), inline=True),
+        db.write(audit("after"), inline=True),
+        return_exceptions=True,
+    )
+    assert results[0] is None and isinstance(results[1], JobFailed) and results[2] is None
+    assert await actors(db) == ["before", "after"]
+
+
+async def test_a_failed_commit_of_inline_jobs_keeps_nothing_and_tells_every_job(
+    db: Database,
+) -> None:
+    results = await asyncio.gather(
+        db.write(audit("one"), inline=True),
+        db.write(breaks_the_commit, inline=True),
+        db.write(audit("two"), inline=True),
+        return_exceptions=True,
+    )
+
+    assert all(isinstance(r, sqlite3.IntegrityError) for r in results), results
+    assert await actors(db) == []
+    assert await rows(db, "SELECT count(*) FROM identities") == [(0,)]
+    await db.write(audit("three"), inline=True)  # the writer carries on
+    assert await actors(db) == ["three"]
+
+
+async def test_jobs_queued_when_the_database_closes_are_still_done(db_path: Path) -> None:
+    db = await Database.open(db_path)
+    writes = [asyncio.ensure_future(db.write(audit(f"w{n}"), inline=True)) for n in range(200)]
+    await asyncio.sleep(0)  # queued, not yet done
+    await db.close()
+    assert all(w.done() and w.exception() is None for w in writes)
+    db = await Database.open(db_path)
+    try:
+        assert len(await actors(db)) == 200
+    finally:
+        await db.close()
 
 
 WAL_FRAME = 24 + 4096  # a frame header and a page

@@ -5,13 +5,16 @@ the audited admin command shows the numbers as typed."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
+from hypothesis import given
+from hypothesis import strategies as st
 from support import Harness, register, reported, texts
 
 from bot.identity import ChannelId
 from bot.officers import reveal_reporter
 from conversations import identifiers
-from conversations.privacy import for_staff
+from conversations.privacy import for_staff, visible
 
 STORY = (
     "Saya Dewi 081311112222, tadi pagi ada yang belanja pakai uang palsu di warung saya. "
@@ -53,6 +56,25 @@ def test_invisible_and_formatting_characters_are_neutralised() -> None:
     assert "kebalik" in shown and "zerowidth" in shown
     assert "∗tebal∗" in shown and "ˍmiringˍ" in shown
     assert for_staff("baris satu\nbaris dua\u2028tiga") == "baris satu\nbaris dua\ntiga"
+
+
+def _visible_by_category(text: str) -> str:
+    kept = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in "\n\t":
+            kept.append(ch)
+        elif category in ("Zl", "Zp"):
+            kept.append("\n")
+        elif category not in ("Cc", "Cf", "Cs", "Co"):
+            kept.append(ch)
+    return "".join(kept)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text())
+def test_plain_ascii_loses_exactly_what_any_text_loses(text: str) -> None:
+    # a story in plain ASCII takes a shorter way through; it must end where any text does
+    assert visible(text) == _visible_by_category(text)
 
 
 async def test_officers_read_stories_and_replies_masked(bot: Harness) -> None:

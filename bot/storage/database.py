@@ -11,7 +11,10 @@ microseconds, more than most statements cost). A job submitted with ``inline=Tru
 to await nothing but the connection and its cursors; consecutive inline jobs then run in the
 database thread itself, one round trip for all of them (and for the BEGIN, the savepoints and
 the COMMIT around them). They are written exactly like the others, against aiosqlite's API
-(:class:`InlineConnection` mirrors the part of it they may use).
+(:class:`InlineConnection` mirrors the part of it they may use). While inline jobs keep
+coming, the database thread takes batch after batch of them from the queue itself and hands
+each batch's results to the event loop once committed, without waiting for the loop to start
+the next one (:meth:`Database._drain_inline`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 import re
 import sqlite3
 import stat
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -280,7 +284,11 @@ class Database:
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._conn = connection
         self.path = path
-        self._queue: asyncio.Queue[_Request | None] = asyncio.Queue()
+        # appended to by the event loop; taken from by _serve, and by the database thread
+        # while it runs inline jobs (deque's append and popleft are atomic)
+        self._pending: deque[_Request] = deque()
+        self._work = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.commits = 0
         self.write_jobs = 0
@@ -366,7 +374,8 @@ class Database:
             await self._checkpointer
             self._checkpointer = None
         if self._task is not None:
-            await self._queue.put(None)
+            self._stopping = True  # what is queued is still done
+            self._work.set()
             await self._task
             self._task = None
         await self._conn.close()
@@ -395,25 +404,74 @@ class Database:
         if self._task is None or self._task.done():
             raise RuntimeError("database is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Request(job, write, future, inline and self._can_inline))
+        self._pending.append(_Request(job, write, future, inline and self._can_inline))
+        self._work.set()
         return await future
 
     async def _serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        pending = self._pending
         while True:
-            first = await self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                nxt = self._queue.get_nowait()
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
+            if not pending:
+                if self._stopping:
+                    return
+                self._work.clear()
+                await self._work.wait()
+                continue
+            if pending[0].inline:
+                # the database thread runs batch after batch, as long as inline jobs keep
+                # coming, without waiting for the event loop between them
+                # (aiosqlite (0.22) leaves its thread hop, Connection._execute, unannotated)
+                await self._conn._execute(  # type: ignore[no-untyped-call]
+                    self._drain_inline, loop
+                )
+                continue
+            batch = [pending.popleft() for _ in range(min(MAX_BATCH, len(pending)))]
             await self._run_batch(batch)
-            if stop:
-                return
+
+    def _drain_inline(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the database thread: run the inline jobs at the head of the queue, a batch (one
+        transaction) at a time, until the queue is empty or its head is not inline. Each
+        batch's results are handed to the event loop once it is committed; the next batch
+        starts at once, with whatever was queued meanwhile."""
+        pending = self._pending
+        while pending and pending[0].inline:
+            batch: list[_Request] = []
+            while pending and len(batch) < MAX_BATCH and pending[0].inline:
+                batch.append(pending.popleft())
+            segment = [r for r in batch if r.write or not r.future.cancelled()]
+            run = self._run_inline(segment, False, True)
+            conn = self._conn._conn
+            if run.error is not None and conn is not None and conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    log.exception("rollback after a failed transaction failed")
+            loop.call_soon_threadsafe(self._settle_inline, batch, run)
+
+    def _settle_inline(self, batch: list[_Request], run: _InlineRun) -> None:
+        """In the event loop: hand a batch of inline jobs their results."""
+        written = 0
+        for req, ok, value in run.outcomes:
+            if not ok:
+                _settle_error(req.future, value)
+            elif run.error is not None and req.write:
+                continue  # its transaction failed: nothing it did was kept
+            elif not req.future.done():
+                req.future.set_result(value)
+                written += req.write
+        if run.error is not None:
+            log.error(
+                "database transaction failed",
+                exc_info=run.error,
+                extra={"jobs": len(batch)},
+            )
+            for req in batch:
+                _settle_error(req.future, run.error)
+            return
+        if run.committed:
+            self.commits += 1
+            self.write_jobs += written
 
     async def _run_batch(self, batch: list[_Request]) -> None:
         in_transaction = False

@@ -14,6 +14,7 @@ from conversations.formatting import format_moment
 from conversations.i18n import _, current_locale, use_locale
 from conversations.intake import prompts
 from conversations.intake.base import IntakeBase, Turn
+from conversations.intake.ticket_replies import TicketReplies
 from conversations.messages import ChatKey, Inbound, Outbound
 from conversations.ports import NewTicket, TicketDetail, TicketRef
 from conversations.privacy import masked_identity
@@ -70,24 +71,28 @@ class Submission(IntakeBase):
                         "to it, and your evidence still counts."
                     ) % {"other": similar.number}
                 replies = [Outbound(key.channel, key.chat_id, text, locale=locale)]
+            officers = [
+                officer
+                for officer in recipients
+                if (officer.channel, officer.external_id) != (key.channel, msg.sender_id)
+            ]
+            if not officers:
+                return replies
             detail = draft_detail(ticket, draft, way, locale, key, masked, now, due)
-            for officer in recipients:
-                if (officer.channel, officer.external_id) == (key.channel, msg.sender_id):
-                    continue
-                with use_locale(None):
-                    notice = officer_text.new_ticket_notice(detail, categories, gazetteer, tz)
-                    if similar is not None:
-                        notice += "\n" + _("Possibly the same as %(other)s.") % {
-                            "other": similar.number
-                        }
-                    replies.append(
-                        Outbound(
-                            officer.channel, officer.external_id, notice, locale=current_locale()
-                        )
-                    )
+            with use_locale(None):  # every officer reads the office's language
+                notice = officer_text.new_ticket_notice(detail, categories, gazetteer, tz)
+                if similar is not None:
+                    notice += "\n" + _("Possibly the same as %(other)s.") % {
+                        "other": similar.number
+                    }
+                office_locale = current_locale()
+            replies.extend(
+                Outbound(officer.channel, officer.external_id, notice, locale=office_locale)
+                for officer in officers
+            )
             return replies
 
-        turn.after_ticket = confirmation
+        turn.after_ticket = TicketReplies.word(confirmation)
         self._drop_draft(conv)
 
     async def _candidates(self, draft: Draft, category: str, now: datetime) -> list[OpenTicket]:
