@@ -22,7 +22,6 @@ def _locale(code: str) -> Locale:
     return Locale.parse(code)
 
 
-@lru_cache(maxsize=64)
 def _zone_locale(code: str) -> Locale:
     return _locale(_ZONE_LOCALE.get(code, code))
 

@@ -451,15 +451,17 @@ class Database:
 
     def _settle_inline(self, batch: list[_Request], run: _InlineRun) -> None:
         """In the event loop: hand a batch of inline jobs their results."""
-        written = 0
+        written = 0  # writes kept, whether or not their caller still waits
         for req, ok, value in run.outcomes:
             if not ok:
                 _settle_error(req.future, value)
-            elif run.error is not None and req.write:
-                continue  # its transaction failed: nothing it did was kept
-            elif not req.future.done():
+                continue
+            if req.write:
+                if run.error is not None:
+                    continue  # its transaction failed: nothing it did was kept
+                written += 1
+            if not req.future.done():
                 req.future.set_result(value)
-                written += req.write
         if run.error is not None:
             log.error(
                 "database transaction failed",
