@@ -87,3 +87,15 @@ async def test_the_cache_is_bounded(bot: Harness) -> None:
     for n in range(CACHED_CONVERSATIONS + 50):
         await store.load_conversation(ChatKey("test", f"c{n}"))
     assert len(store._conversations) == CACHED_CONVERSATIONS
+
+
+async def test_the_cached_conversation_is_the_row_as_stored(bot: Harness) -> None:
+    """After every step of an intake (the row a save returns is what is cached, no read
+    back), the cached conversation is the stored row, field for field."""
+    key = ChatKey("test", "warga")
+    for text in ("halo", "2", "Tarogong Kidul", STORY, "selesai", "kirim"):
+        await bot.send(text)
+        cached = await bot.app.store.load_conversation(key)
+        bot.app.store.forget_conversations()
+        stored = await bot.app.store.load_conversation(key)
+        assert cached == stored, text

@@ -555,6 +555,26 @@ async def test_an_inline_job_that_fails_is_undone_alone(db: Database) -> None:
     assert await actors(db) == ["before", "after"]
 
 
+async def test_a_failing_first_write_of_a_transaction_is_undone_alone(db: Database) -> None:
+    """The first write of a transaction runs without a savepoint (undoing it is undoing
+    the transaction); whichever jobs of a batch fail, each is undone alone and the others
+    are committed in their order."""
+    for round_, failing in enumerate(({0}, {0, 1}, {0, 2}, {1, 3}, {0, 1, 2, 3})):
+        names = [f"r{round_}w{n}" for n in range(4)]
+        results = await asyncio.gather(
+            *(
+                db.write(fails_after_writing(name) if n in failing else audit(name), inline=True)
+                for n, name in enumerate(names)
+            ),
+            return_exceptions=True,
+        )
+        assert [isinstance(r, JobFailed) for r in results] == [n in failing for n in range(4)]
+        kept = [a for a in await actors(db) if a.startswith(f"r{round_}w")]
+        assert kept == [name for n, name in enumerate(names) if n not in failing]
+    await db.write(audit("alone"), inline=True)  # a transaction of one write, after all that
+    assert (await actors(db))[-1] == "alone"
+
+
 async def test_a_failed_commit_of_inline_jobs_keeps_nothing_and_tells_every_job(
     db: Database,
 ) -> None:

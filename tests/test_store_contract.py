@@ -636,6 +636,44 @@ async def test_pending_prompts(backend: Backend) -> None:
 # --- timers ----------------------------------------------------------------------------------
 
 
+async def test_one_change_arms_and_cancels_several_timers(backend: Backend) -> None:
+    """A change that arms two timers, one of them twice, keeps the later time; one that
+    cancels two kinds removes both and leaves another chat's alone."""
+    store, timers = backend.store, backend.timers
+    first, second = NOW + timedelta(minutes=30), NOW + timedelta(minutes=45)
+    expiry = NOW + timedelta(hours=24)
+    await store.apply(
+        Changes(
+            chat("ani"),
+            set_timers=[
+                Timer(chat("ani"), TimerKind.DRAFT_REMINDER, first),
+                Timer(chat("ani"), TimerKind.DRAFT_EXPIRY, expiry),
+                Timer(chat("ani"), TimerKind.DRAFT_REMINDER, second),
+            ],
+        ),
+        NOW,
+    )
+    await store.apply(
+        Changes(chat("budi"), set_timers=[Timer(chat("budi"), TimerKind.DRAFT_EXPIRY, expiry)]),
+        NOW,
+    )
+    assert [(t.key, t.kind, t.due_at) for t in await timers.due_timers(expiry)] == [
+        (chat("ani"), TimerKind.DRAFT_REMINDER, second),
+        (chat("ani"), TimerKind.DRAFT_EXPIRY, expiry),
+        (chat("budi"), TimerKind.DRAFT_EXPIRY, expiry),
+    ]
+
+    await store.apply(
+        Changes(
+            chat("ani"), cancel_timers=[TimerKind.DRAFT_REMINDER, TimerKind.DRAFT_EXPIRY]
+        ),
+        NOW,
+    )
+    assert [(t.key, t.kind) for t in await timers.due_timers(expiry)] == [
+        (chat("budi"), TimerKind.DRAFT_EXPIRY)
+    ]
+
+
 async def test_timers_are_armed_moved_cancelled_and_fired_once(backend: Backend) -> None:
     store, timers = backend.store, backend.timers
     reminder = NOW + timedelta(minutes=30)

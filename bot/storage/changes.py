@@ -12,7 +12,7 @@ import aiosqlite
 
 from bot.clock import to_db
 from bot.storage import timers
-from bot.storage.conversation_rows import save_conversation
+from bot.storage.conversation_rows import ConversationRow, save_conversation
 from bot.storage.erasure import forget_when_sent
 from bot.storage.inbound import record_inbound
 from bot.storage.outbox import enqueue_in
@@ -41,23 +41,30 @@ async def apply_changes(
     now: datetime,
     numbering: Numbering,
     expected_version: int | None = None,
-) -> CommitResult:
+) -> tuple[CommitResult, ConversationRow | None]:
     """Write everything ``changes`` says. ``expected_version``: the version the chat's own
-    conversation was read at (see :func:`save_conversation`). Raises when any part fails;
-    the caller's transaction then keeps none of it."""
+    conversation was read at (see :func:`save_conversation`). Returns the result and the
+    chat's conversation row as this change left it when that is known without reading it
+    (the change saved it and no ticket operation, an erasure say, came after), else None.
+    Raises when any part fails; the caller's transaction then keeps none of it."""
     key = changes.key
     stamp = to_db(now)
     if changes.inbound_id is not None and not await record_inbound(
         conn, key, changes.inbound_id, stamp
     ):
-        return CommitResult(CommitOutcome.DUPLICATE)
+        return CommitResult(CommitOutcome.DUPLICATE), None
     if changes.fired_timer_id is not None and not await timers.consume(
         conn, changes.fired_timer_id
     ):
-        return CommitResult(CommitOutcome.STALE)
+        return CommitResult(CommitOutcome.STALE), None
+    saved: ConversationRow | None = None
     if changes.conversation is not None:
-        expected = expected_version if changes.conversation.key == key else None
-        await save_conversation(conn, changes.conversation, stamp, expected)
+        own = changes.conversation.key == key
+        row = await save_conversation(
+            conn, changes.conversation, stamp, expected_version if own else None
+        )
+        if own and not changes.ops:
+            saved = row
     if changes.locale is not None and changes.sender_id is not None:
         await set_locale(conn, await _sender_reporter(conn, changes, stamp), changes.locale)
     replies = list(changes.replies)
@@ -74,8 +81,9 @@ async def apply_changes(
     outbox_ids = [await enqueue_in(conn, reply, stamp) for reply in replies]
     if any(isinstance(op, EraseReporter) for op in changes.ops):
         await forget_when_sent(conn, key)  # the confirmation too, once delivered
-    for kind in changes.cancel_timers:
-        await timers.cancel(conn, key, kind)
-    for timer in changes.set_timers:
-        await timers.arm(conn, timer)
-    return CommitResult(CommitOutcome.APPLIED, tuple(outbox_ids), ticket, frozenset(released))
+    if changes.cancel_timers:
+        await timers.cancel(conn, key, *changes.cancel_timers)
+    if changes.set_timers:
+        await timers.arm(conn, *changes.set_timers)
+    result = CommitResult(CommitOutcome.APPLIED, tuple(outbox_ids), ticket, frozenset(released))
+    return result, saved

@@ -27,10 +27,12 @@ async def save_conversation(
     conversation: Conversation,
     stamp: str,
     expected_version: int | None = None,
-) -> None:
-    """Save ``conversation``; with ``expected_version`` (the version it was read at, 0 for no
-    row), raise StaleConversation when the row has been written since."""
+) -> ConversationRow:
+    """Save ``conversation`` and return its row as saved; with ``expected_version`` (the
+    version it was read at, 0 for no row), raise StaleConversation when the row has been
+    written since."""
     key = conversation.key
+    data = conversation.data_json()
     async with conn.execute(
         "INSERT INTO conversations(channel, chat_id, state, data, locale, version, updated_at)"
         " VALUES (?, ?, ?, ?, ?, 1, ?)"
@@ -41,7 +43,7 @@ async def save_conversation(
             key.channel,
             key.chat_id,
             conversation.step.value,
-            conversation.data_json(),
+            data,
             conversation.locale,
             stamp,
         ),
@@ -49,3 +51,6 @@ async def save_conversation(
         row = await cursor.fetchone()
     if expected_version is not None and (row is None or row[0] != expected_version + 1):
         raise StaleConversation(f"conversation {key} changed since it was read")
+    if row is None:
+        raise RuntimeError(f"saving conversation {key} returned no version")
+    return (conversation.step.value, data, conversation.locale, int(row[0]))

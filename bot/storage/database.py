@@ -560,8 +560,19 @@ class Database:
                         run.outcomes.append((request, False, exc))
                     continue
                 if not run.in_transaction:
+                    # the transaction's first write needs no savepoint: undoing it alone is
+                    # undoing the transaction (two statements fewer per transaction)
                     conn.execute("BEGIN IMMEDIATE")
                     run.in_transaction = True
+                    try:
+                        result = _drive(request.job, inline)
+                    except Exception as exc:  # the job's own failure: undo it alone
+                        conn.execute("ROLLBACK")
+                        run.in_transaction = False
+                        run.outcomes.append((request, False, exc))
+                        continue
+                    run.outcomes.append((request, True, result))
+                    continue
                 conn.execute("SAVEPOINT job")
                 try:
                     result = _drive(request.job, inline)

@@ -116,7 +116,9 @@ class SqliteStore:
         expected = self._conversations.version(key)  # None: not cached, nothing to check
 
         async def job(conn: aiosqlite.Connection) -> tuple[CommitResult, ConversationRow | None]:
-            result = await apply_changes(conn, changes, now, self.numbering, expected)
+            result, saved = await apply_changes(conn, changes, now, self.numbering, expected)
+            if saved is not None:
+                return result, saved
             # read back in the same transaction: whatever it did to the row (an erase
             # included) is what is cached
             return result, await read_conversation(conn, key)

@@ -19,20 +19,37 @@ from conversations.ports import Timer, TimerKind
 DUE_AT_ONCE = 200  # timers handed out by one read
 
 
-async def arm(conn: aiosqlite.Connection, timer: Timer) -> None:
-    """Set ``timer``; one already set for its chat and kind moves to the new time."""
+async def arm(conn: aiosqlite.Connection, *armed: Timer) -> None:
+    """Set each timer (one statement for all); one already set for its chat and kind moves
+    to the new time (of two for the same chat and kind, the later one counts)."""
+    if not armed:
+        return
     await conn.execute(
-        "INSERT INTO timers(channel, chat_id, kind, due_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT(channel, chat_id, kind) DO UPDATE SET due_at = excluded.due_at",
-        (timer.key.channel, timer.key.chat_id, timer.kind.value, to_db(timer.due_at)),
+        "INSERT INTO timers(channel, chat_id, kind, due_at) VALUES "
+        + ", ".join(["(?, ?, ?, ?)"] * len(armed))
+        + " ON CONFLICT(channel, chat_id, kind) DO UPDATE SET due_at = excluded.due_at",
+        [
+            value
+            for timer in armed
+            for value in (
+                timer.key.channel,
+                timer.key.chat_id,
+                timer.kind.value,
+                to_db(timer.due_at),
+            )
+        ],
     )
 
 
-async def cancel(conn: aiosqlite.Connection, key: ChatKey, kind: TimerKind) -> None:
-    """Remove the chat's timer of ``kind``, if set."""
+async def cancel(conn: aiosqlite.Connection, key: ChatKey, *kinds: TimerKind) -> None:
+    """Remove the chat's timers of ``kinds``, those set (one statement for all)."""
+    if not kinds:
+        return
     await conn.execute(
-        "DELETE FROM timers WHERE channel = ? AND chat_id = ? AND kind = ?",
-        (key.channel, key.chat_id, kind.value),
+        "DELETE FROM timers WHERE channel = ? AND chat_id = ? AND kind IN ("
+        + ", ".join("?" * len(kinds))
+        + ")",
+        (key.channel, key.chat_id, *(kind.value for kind in kinds)),
     )
 
 
