@@ -140,6 +140,7 @@ class App:
             intake=intake,
             clock=clock,
             on_outbox=dispatcher.notify,
+            on_replies=dispatcher.take,
             notifier=outbox,
             desk=desk,
             limiter=RateLimiter(settings.messages_per_minute),

@@ -73,6 +73,7 @@ class Engine:
         intake: Intake,
         clock: Clock,
         on_outbox: Callable[[tuple[int, ...]], None] | None = None,
+        on_replies: Callable[[tuple[Outbound, ...]], None] | None = None,
         notifier: FailureNotifier | None = None,
         desk: OfficerDesk | None = None,
         limiter: RateLimiter | None = None,
@@ -81,7 +82,11 @@ class Engine:
         self.store = store
         self.intake = intake
         self.clock = clock
+        # told of rows queued in the outbox (their ids) ...
         self.on_outbox = on_outbox
+        # ... or, when set, of a message's committed replies themselves (the dispatcher
+        # queues them without reading them back)
+        self.on_replies = on_replies
         self.notifier = notifier
         self.desk = desk
         self.limiter = limiter
@@ -179,7 +184,9 @@ class Engine:
             return Handled.DUPLICATE
         if result.outcome == CommitOutcome.STALE:
             return Handled.STALE
-        if result.outbox_ids and self.on_outbox is not None:
+        if result.replies and self.on_replies is not None:
+            self.on_replies(result.replies)
+        elif result.outbox_ids and self.on_outbox is not None:
             self.on_outbox(result.outbox_ids)
         return Handled.APPLIED
 

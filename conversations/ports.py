@@ -300,6 +300,8 @@ class CommitResult:
     outcome: CommitOutcome
     outbox_ids: tuple[int, ...] = ()
     ticket: TicketRef | None = None
+    # the replies as committed, each with its outbox id (in the order of ``outbox_ids``)
+    replies: tuple[Outbound, ...] = ()
     # evidence files (sha256) no row refers to any more (an erasure): the store deletes them
     released_files: frozenset[str] = frozenset()
 

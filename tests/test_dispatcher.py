@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -305,3 +306,115 @@ async def test_a_stop_while_replies_are_delivered_does_not_send_them_again(
 
     assert texts(channel, "first") == ["first #0"]
     assert texts(channel, "second") == ["second #0"]
+
+
+# --- replies handed over by the engine --------------------------------------------------------
+
+
+async def hand_over(store: SqliteOutbox, dispatcher: Dispatcher, *outbounds: Outbound) -> None:
+    """What the engine does with a message's replies: commit them, then hand them over."""
+    ids = await store.enqueue(list(outbounds), datetime.now(UTC))
+    dispatcher.take(replace(o, outbox_id=i) for o, i in zip(outbounds, ids, strict=True))
+
+
+class CountingOutbox(SqliteOutbox):
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.reads = 0
+
+    async def pending_outbox(self, *args: Any, **kwargs: Any) -> Any:
+        self.reads += 1
+        return await super().pending_outbox(*args, **kwargs)
+
+
+async def test_replies_handed_over_go_out_without_reading_the_outbox(
+    store: SqliteOutbox,
+) -> None:
+    counting = CountingOutbox(store.db)
+    channel = RecordingChannel()
+    async with dispatching(counting, channel, poll_interval=3600) as dispatcher:
+        await eventually(lambda: counting.reads == 1)  # the poll at start
+        for n in range(20):
+            await hand_over(counting, dispatcher, message("warga", n), message("polsek", n))
+        await eventually(lambda: len(channel.sent) == 40)
+        assert counting.reads == 1
+
+        await dispatcher.flush()  # a poll now meets them delivered: nothing again
+    assert texts(channel, "warga") == [f"warga #{n}" for n in range(20)]
+    assert texts(channel, "polsek") == [f"polsek #{n}" for n in range(20)]
+    assert all(r["sent_at"] for r in (await outbox(store)).values())
+
+
+async def test_a_row_both_handed_over_and_polled_goes_once(store: SqliteOutbox) -> None:
+    """A poll that reads a row still being delivered after its hand-over skips it."""
+    release = asyncio.Event()
+    channel = RecordingChannel()
+    real_send = channel.send
+
+    async def slow_send(outbound: Outbound) -> None:
+        await release.wait()
+        await real_send(outbound)
+
+    channel.send = slow_send  # type: ignore[method-assign]
+    async with dispatching(store, channel, poll_interval=3600) as dispatcher:
+        await dispatcher.flush()
+        await hand_over(store, dispatcher, message("warga", 0))
+        await dispatcher._load()  # the row is pending and read: not queued a second time
+        assert dispatcher.pending() == 1
+        release.set()
+        await dispatcher.flush()
+        await dispatcher._load()
+    assert texts(channel, "warga") == ["warga #0"]
+
+
+async def test_an_older_row_written_elsewhere_is_not_skipped_by_a_hand_over(
+    store: SqliteOutbox, db_path: Path
+) -> None:
+    """Another process commits a row; this process then commits and hands over a newer one
+    before its next poll: the poll still finds the older one, and each goes once."""
+    channel = RecordingChannel()
+    other = await Database.open(db_path)  # a `taros digest --send` in another process
+    try:
+        async with dispatching(store, channel, poll_interval=0.1) as dispatcher:
+            await dispatcher.flush()
+            for n in range(5):
+                await SqliteOutbox(other).enqueue([message("kapolres", n)], datetime.now(UTC))
+                await hand_over(store, dispatcher, message("warga", n))
+            await eventually(lambda: len(channel.sent) == 10)
+            await dispatcher.flush()
+    finally:
+        await other.close()
+    assert texts(channel, "kapolres") == [f"kapolres #{n}" for n in range(5)]
+    assert texts(channel, "warga") == [f"warga #{n}" for n in range(5)]
+
+
+async def test_a_chat_s_rows_keep_their_order_when_a_job_notified_first(
+    store: SqliteOutbox,
+) -> None:
+    """A row another job queued (and notified) goes before a reply to the same chat
+    committed after it, though the reply is handed over."""
+    channel = RecordingChannel()
+    async with dispatching(store, channel, poll_interval=3600) as dispatcher:
+        await dispatcher.flush()
+        for n in range(0, 20, 2):
+            await enqueue(store, dispatcher, message("kanit", n))  # a reminder, notified
+            await hand_over(store, dispatcher, message("kanit", n + 1))  # a reply
+        await eventually(lambda: len(channel.sent) == 20)
+    assert texts(channel, "kanit") == [f"kanit #{n}" for n in range(20)]
+
+
+async def test_replies_for_a_chat_served_elsewhere_are_not_taken(store: SqliteOutbox) -> None:
+    console = RecordingChannel()
+    console.only_chat = "me"  # a console session: this process delivers to one chat only
+    dispatcher = Dispatcher(store, {"test": console}, SystemClock(), poll_interval=3600)
+    await dispatcher.start()
+    try:
+        await dispatcher.flush()
+        await hand_over(store, dispatcher, message("me", 0), message("someone", 0))
+        await eventually(lambda: len(console.sent) == 1)
+        await dispatcher.flush()
+    finally:
+        await dispatcher.stop()
+    assert texts(console, "me") == ["me #0"]
+    rows = await outbox(store)
+    assert [r["chat_id"] for r in rows.values() if r["sent_at"] is None] == ["someone"]

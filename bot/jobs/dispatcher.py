@@ -3,8 +3,9 @@
 Rows are delivered per chat in id order, one chat never waiting for another. A transient
 failure is retried with exponential backoff for that chat only (its later messages wait, so
 order holds); ``RetryAfter`` waits exactly what the platform asked; a permanent failure marks
-the row failed and the chat moves on. Rows written by another process (a CLI command) are
-picked up by polling.
+the row failed and the chat moves on. A message's replies committed by this process's engine
+are handed over as they are (:meth:`Dispatcher.take`); every other row (another job's, another
+process's: a CLI command) is picked up by polling.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import logging
 import re
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -21,7 +22,7 @@ from bot.clock import Clock
 from bot.jobs.background import Background
 from bot.storage.outbox import OutboxRow, OutboxScope
 from channels.base import Channel, Permanent, RetryAfter
-from conversations.messages import ChatKey
+from conversations.messages import ChatKey, Outbound
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,14 @@ class Dispatcher(Background):
         self.max_attempts = max_attempts
         self.retry_after = poll_interval  # an outbox that cannot be read is read again soon
         self._load_lock = asyncio.Lock()
+        # Every row up to the high-water mark has been queued (or was not pending) and the
+        # poll reads after it. Rows handed over (take) above it are remembered, so that the
+        # poll skips them; ids are given in commit order, so once a poll that began after
+        # a hand-over reaches the end, every row up to the largest id handed over has been
+        # seen by one or the other, and the mark moves up to it.
         self._high_water = 0
+        self._taken: set[int] = set()
+        self._taken_max = 0
         self._queues: dict[ChatKey, deque[OutboxRow]] = {}
         self._senders: dict[ChatKey, asyncio.Task[None]] = {}
         self.sent = 0
@@ -99,6 +107,26 @@ class Dispatcher(Background):
         """New rows were committed: look now instead of at the next poll."""
         super().notify()
 
+    def take(self, outbounds: Iterable[Outbound]) -> None:
+        """Replies this process has just committed (each with its outbox id): queued at once,
+        without reading them back. Those of a channel or chat served elsewhere are left to
+        the process that serves them. While stopped, or while a poll is due or under way
+        (rows of other jobs, notified, may be older than these and go to the same chat),
+        all are left to the poll, so that a chat's rows still go in id order."""
+        if self._task is None or self._wake.is_set() or self._load_lock.locked():
+            self.notify()
+            return
+        for outbound in outbounds:
+            outbox_id = outbound.outbox_id
+            if outbox_id is None or outbox_id <= self._high_water or outbox_id in self._taken:
+                continue
+            channel = self.channels.get(outbound.channel)
+            if channel is None or channel.only_chat not in (None, outbound.chat_id):
+                continue
+            self._taken.add(outbox_id)
+            self._taken_max = max(self._taken_max, outbox_id)
+            self._queue(OutboxRow(outbox_id, outbound, attempts=0, next_attempt_at=None))
+
     async def stop(self) -> None:
         await super().stop()
         senders = list(self._senders.values())
@@ -107,6 +135,10 @@ class Dispatcher(Background):
         await asyncio.gather(*senders, return_exceptions=True)
         self._senders.clear()
         self._queues.clear()
+        # what was queued and not delivered is read again when started again
+        self._high_water = 0
+        self._taken.clear()
+        self._taken_max = 0
 
     async def flush(self, limit_seconds: float = 30.0) -> None:
         """Deliver everything pending now (used by commands and the scripted console)."""
@@ -136,18 +168,26 @@ class Dispatcher(Background):
             OutboxScope(name, channel.only_chat) for name, channel in self.channels.items()
         )
         while True:
+            taken_before = self._taken_max  # every row up to it committed before this read
             rows = await self.outbox.pending_outbox(scopes, self._high_water, 500)
             for row in rows:
                 if row.id <= self._high_water:
                     continue
                 self._high_water = row.id
-                key = row.outbound.key
-                self._queues.setdefault(key, deque()).append(row)
-                if key not in self._senders:
-                    task = asyncio.create_task(self._deliver(key), name=f"deliver {key}")
-                    self._senders[key] = task
+                if row.id not in self._taken:
+                    self._queue(row)
             if len(rows) < 500:
+                if taken_before > self._high_water:
+                    self._high_water = taken_before
+                if self._taken:
+                    self._taken = {i for i in self._taken if i > self._high_water}
                 return
+
+    def _queue(self, row: OutboxRow) -> None:
+        key = row.outbound.key
+        self._queues.setdefault(key, deque()).append(row)
+        if key not in self._senders:
+            self._senders[key] = asyncio.create_task(self._deliver(key), name=f"deliver {key}")
 
     async def _deliver(self, key: ChatKey) -> None:
         queue = self._queues[key]

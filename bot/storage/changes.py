@@ -6,6 +6,7 @@ timers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import aiosqlite
@@ -85,5 +86,13 @@ async def apply_changes(
         await timers.cancel(conn, key, *changes.cancel_timers)
     if changes.set_timers:
         await timers.arm(conn, *changes.set_timers)
-    result = CommitResult(CommitOutcome.APPLIED, tuple(outbox_ids), ticket, frozenset(released))
+    result = CommitResult(
+        CommitOutcome.APPLIED,
+        tuple(outbox_ids),
+        ticket,
+        replies=tuple(
+            replace(reply, outbox_id=i) for reply, i in zip(replies, outbox_ids, strict=True)
+        ),
+        released_files=frozenset(released),
+    )
     return result, saved
