@@ -132,14 +132,9 @@ async def _tell_failure(conn: aiosqlite.Connection, outbox_id: int, stamp: str) 
 
 async def _forget_delivered(conn: aiosqlite.Connection, ids: list[int]) -> None:
     """Rows to a chat whose reporter asked to be forgotten go once delivered (or given up)."""
-    for start in range(0, len(ids), 500):  # one statement per 500 rows
-        chunk = ids[start : start + 500]
-        await conn.execute(
-            "DELETE FROM outbox WHERE forget_when_sent = 1 AND id IN ("
-            + ", ".join("?" * len(chunk))
-            + ")",
-            chunk,
-        )
+    await conn.executemany(
+        "DELETE FROM outbox WHERE id = ? AND forget_when_sent = 1", [(i,) for i in ids]
+    )
 
 
 def _scope_filter(scopes: tuple[OutboxScope, ...]) -> tuple[str, list[object]]:
